@@ -1,0 +1,81 @@
+import { bodyLimit } from 'hono/body-limit';
+import { every } from 'hono/combine';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { timeout } from 'hono/timeout';
+import { createRouter } from './lib/create-router.js';
+import { onError } from './lib/errors.js';
+import { ApiError, problemResponse } from './lib/problem.js';
+import type { AppDeps } from './lib/types.js';
+import { authenticate } from './middleware/auth.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { tenantTransaction } from './middleware/tenant.js';
+import { registerDocsPage, registerOpenApi } from './openapi.js';
+import audit from './routes/audit/audit.index.js';
+import divisions from './routes/divisions/divisions.index.js';
+import localities from './routes/localities/localities.index.js';
+import me from './routes/me/me.index.js';
+import oauth from './routes/oauth/oauth.index.js';
+import system from './routes/system/system.index.js';
+
+/** JSON bodies are capped at 1 MiB (uploads will have their own streaming routes). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const PUBLIC_V1 = new Set(['/v1/oauth/token']);
+
+export function createApp(deps: AppDeps) {
+  const app = createRouter();
+  const protect = every(authenticate, rateLimit(deps.config.HOUFU_RATE_LIMIT_PER_MINUTE), tenantTransaction);
+
+  app.use('*', requestId({ headerName: 'X-Request-Id' }));
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    const started = performance.now();
+    await next();
+    deps.logger.info(
+      {
+        requestId: c.var.requestId,
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        division: c.var.principal?.division,
+        sub: c.var.principal?.sub,
+      },
+      'request',
+    );
+  });
+  app.use('*', secureHeaders());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError('payload_too_large', `Request bodies are limited to ${BODY_LIMIT_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use(
+    '/v1/*',
+    timeout(
+      deps.config.HOUFU_REQUEST_TIMEOUT_MS,
+      () => new HTTPException(504, { message: 'The request took too long.' }),
+    ),
+  );
+  app.use('/v1/*', async (c, next) => {
+    c.header('cache-control', 'no-store');
+    return PUBLIC_V1.has(c.req.path) ? next() : protect(c, next);
+  });
+
+  const routes = [system, oauth, me, divisions, localities, audit] as const;
+  for (const r of routes) app.route('/', r);
+
+  registerOpenApi(app);
+  registerDocsPage(app);
+  app.notFound((c) => problemResponse(c, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
+  app.onError(onError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

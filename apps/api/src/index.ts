@@ -1,0 +1,11 @@
+export { type App, BODY_LIMIT_BYTES, createApp } from './app.js';
+export * from './auth/keys.js';
+export * from './auth/secrets.js';
+export * from './auth/tokens.js';
+export { type AppConfig, loadConfig } from './lib/config.js';
+export { createLogger, type Logger } from './lib/logger.js';
+export type { AppDeps } from './lib/types.js';
+export { openApiConfig } from './openapi.js';
+export { openApiDocument } from './openapi-document.js';
+export { createApiClient, revokeClient } from './routes/oauth/oauth.service.js';
+export { type RunningServer, startServer } from './server.js';

@@ -1,0 +1,37 @@
+import { scrubSensitive } from '@houfu/domain';
+import { type Logger, pino } from 'pino';
+
+export type { Logger };
+
+function scrub(value: unknown): unknown {
+  if (typeof value === 'string') return scrubSensitive(value);
+  if (Array.isArray(value)) return value.map(scrub);
+  if (value && typeof value === 'object' && !(value instanceof Error)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+  }
+  return value;
+}
+
+/**
+ * JSON-lines logger. Every field and message passes through scrubSensitive, so a national ID or bank
+ * account number that slips into a log call is masked before it is written.
+ */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'houfu-api' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((a) => (typeof a === 'string' ? scrubSensitive(a) : a)) as Parameters<typeof method>,
+          );
+        },
+      },
+    },
+    destination ?? pino.destination({ sync: false }),
+  );
+}

@@ -1,0 +1,32 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Database, Tx } from '@houfu/db';
+import type { KeyStore } from '../auth/keys.js';
+import type { Principal, TokenSettings } from '../auth/tokens.js';
+import type { AppConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+/** Everything a request needs, injected at app creation (no module-level singletons). */
+export interface AppDeps {
+  db: Database;
+  keys: KeyStore;
+  tokens: TokenSettings;
+  config: Pick<
+    AppConfig,
+    'HOUFU_CLIENT_TOKEN_TTL' | 'HOUFU_REQUEST_TIMEOUT_MS' | 'HOUFU_RATE_LIMIT_PER_MINUTE'
+  >;
+  logger: Logger;
+  /** The clock (tests pass a fixed one). */
+  now: () => Date;
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    requestId: string;
+    principal: Principal;
+    /** The request's tenant-scoped transaction (set by the tenant middleware). */
+    tx: Tx;
+  };
+}
+
+export type AppOpenAPI = OpenAPIHono<AppEnv>;

@@ -1,0 +1,37 @@
+import type { Permission } from '@houfu/domain';
+import { createMiddleware } from 'hono/factory';
+import { InvalidTokenError, verifyAccessToken } from '../auth/tokens.js';
+import { ApiError } from '../lib/problem.js';
+import type { AppEnv } from '../lib/types.js';
+
+const challenge = { 'www-authenticate': 'Bearer realm="houfu", error="invalid_token"' };
+
+/** Verifies the bearer token; the principal comes only from verified claims. */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header('authorization');
+  const m = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+  if (!m?.[1]) {
+    throw new ApiError('unauthorized', 'Send `Authorization: Bearer <token>`.', [], {
+      'www-authenticate': 'Bearer realm="houfu"',
+    });
+  }
+  const { keys, tokens } = c.var.deps;
+  try {
+    c.set('principal', await verifyAccessToken(m[1], keys, tokens));
+  } catch (error) {
+    if (error instanceof InvalidTokenError)
+      throw new ApiError('unauthorized', 'The token is invalid or expired.', [], challenge);
+    throw error;
+  }
+  await next();
+});
+
+/** Function-level authorisation: the permission map of @houfu/domain, per route. */
+export function requirePermission(permission: Permission) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!c.var.principal.permissions.has(permission)) {
+      throw new ApiError('forbidden', `This operation needs the permission ${permission}.`);
+    }
+    await next();
+  });
+}

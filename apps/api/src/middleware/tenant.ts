@@ -1,0 +1,23 @@
+import { withTenant } from '@houfu/db';
+import { scopeOf } from '@houfu/domain';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../lib/types.js';
+
+class Rollback extends Error {}
+
+/**
+ * Runs the rest of the request in one transaction scoped to the caller's division. Any error
+ * response rolls the transaction back; only a successful response commits.
+ */
+export const tenantTransaction = createMiddleware<AppEnv>(async (c, next) => {
+  const { db } = c.var.deps;
+  try {
+    await withTenant(db, scopeOf(c.var.principal.division), async (tx) => {
+      c.set('tx', tx);
+      await next();
+      if (c.error || c.res.status >= 400) throw new Rollback();
+    });
+  } catch (error) {
+    if (!(error instanceof Rollback)) throw error;
+  }
+});

@@ -1,0 +1,55 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { json, problem } from '../../lib/route.js';
+
+export const TokenRequestSchema = z
+  .strictObject({
+    grant_type: z.literal('client_credentials').openapi({ example: 'client_credentials' }),
+    client_id: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: 'Or send HTTP Basic credentials.', example: 'hf_420000_3k9x2m' }),
+    client_secret: z.string().max(200).optional().openapi({ example: 'Qm9vZ3l…' }),
+    scope: z.string().max(1000).optional().openapi({
+      description: 'Space-separated subset of the client’s scopes; all of them when absent.',
+      example: 'divisions:read audit:read',
+    }),
+  })
+  .openapi('TokenRequest');
+
+export const TokenResponseSchema = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().openapi({ example: 900 }),
+    scope: z.string().openapi({ example: 'divisions:read audit:read' }),
+  })
+  .openapi('TokenResponse');
+
+export const issueToken = createRoute({
+  method: 'post',
+  path: '/v1/oauth/token',
+  operationId: 'issueToken',
+  tags: ['auth'],
+  summary: 'Exchange client credentials for an access token',
+  description:
+    'OAuth 2.0 client-credentials grant (RFC 6749 §4.4) for integrators. Secrets are checked in constant time against a scrypt hash; after 5 failures in a row the client is locked for 15 minutes. Tokens are short-lived (HOUFU_CLIENT_TOKEN_TTL seconds) and carry only the granted scopes.',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': { schema: TokenRequestSchema },
+        'application/json': { schema: TokenRequestSchema },
+      },
+    },
+  },
+  responses: {
+    200: {
+      ...json(TokenResponseSchema, 'The access token.'),
+      headers: z.object({ 'cache-control': z.string() }),
+    },
+    400: problem('Malformed request or a scope the client does not hold.'),
+    401: problem('Unknown, revoked or locked client, or a wrong secret.'),
+    415: problem('Send a form or JSON body.'),
+  },
+});

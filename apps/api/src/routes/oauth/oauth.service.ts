@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Actor,
+  appendAudit,
+  type Database,
+  getApiClient,
+  insertApiClient,
+  recordApiClientFailure,
+  resetApiClientFailures,
+  revokeApiClient,
+  withDivision,
+} from '@houfu/db';
+import { isDivisionCode, type Permission, parseScopes } from '@houfu/domain';
+import { hashSecret, newSecret, verifySecret } from '../../auth/secrets.js';
+import { ApiError } from '../../lib/problem.js';
+
+export const MAX_FAILURES = 5;
+export const LOCK_MINUTES = 15;
+
+/** Client ids carry their division (`hf_420000_…`) so the lookup runs inside that tenant. */
+export function divisionOfClientId(clientId: string): number | undefined {
+  const m = /^hf_(\d{6})_[a-z0-9]{8,32}$/.exec(clientId);
+  const division = m ? Number(m[1]) : Number.NaN;
+  return isDivisionCode(division) ? division : undefined;
+}
+
+const invalidClient = () => new ApiError('invalid_client', 'Client authentication failed.');
+
+/** Checks credentials and returns the scopes to grant. Failures are counted in their own commit. */
+export async function authenticateClient(
+  db: Database,
+  clientId: string,
+  secret: string,
+  requested: string | undefined,
+): Promise<{ division: number; scopes: Permission[] }> {
+  const division = divisionOfClientId(clientId);
+  if (division === undefined) throw invalidClient();
+  const outcome = await withDivision(db, division, async (tx) => {
+    const client = await getApiClient(tx, division, clientId);
+    if (!client || client.revokedAt) return 'invalid' as const;
+    if (client.lockedUntil && client.lockedUntil > new Date()) return 'locked' as const;
+    if (!(await verifySecret(secret, client.secretHash))) {
+      await recordApiClientFailure(tx, division, clientId, MAX_FAILURES, LOCK_MINUTES);
+      return 'invalid' as const;
+    }
+    await resetApiClientFailures(tx, division, clientId);
+    return client;
+  });
+  if (outcome === 'invalid') throw invalidClient();
+  if (outcome === 'locked') {
+    throw new ApiError('invalid_client', 'Too many failed attempts; the client is locked for a while.', [], {
+      'retry-after': String(LOCK_MINUTES * 60),
+    });
+  }
+  const allowed = outcome.scopes as Permission[];
+  let scopes = allowed;
+  if (requested !== undefined) {
+    try {
+      scopes = parseScopes(requested);
+    } catch (error) {
+      throw new ApiError('validation_failed', (error as Error).message, [
+        { field: 'scope', message: 'Unknown scope', code: 'invalid_scope' },
+      ]);
+    }
+    const extra = scopes.filter((s) => !allowed.includes(s));
+    if (extra.length > 0) {
+      throw new ApiError('validation_failed', `The client does not hold ${extra.join(', ')}.`, [
+        { field: 'scope', message: 'Scope not granted to this client', code: 'invalid_scope' },
+      ]);
+    }
+  }
+  return { division, scopes };
+}
+
+/** Registers an integrator; the secret is returned once and stored only as a hash. */
+export async function createApiClient(
+  db: Database,
+  actor: Actor,
+  input: { division: number; name: string; scopes: Permission[] },
+): Promise<{ clientId: string; secret: string }> {
+  const clientId = `hf_${String(input.division).padStart(6, '0')}_${randomBytes(8).toString('hex')}`;
+  const secret = newSecret();
+  const secretHash = await hashSecret(secret);
+  await withDivision(db, input.division, async (tx) => {
+    await insertApiClient(tx, {
+      divisionCode: input.division,
+      clientId,
+      name: input.name,
+      secretHash,
+      scopes: input.scopes,
+    });
+    await appendAudit(tx, {
+      division: input.division,
+      actor,
+      action: 'api_client.create',
+      entityType: 'api_client',
+      entityId: clientId,
+      changes: { name: { old: null, new: input.name }, scopes: { old: null, new: input.scopes } },
+      requestId: null,
+      occurredAt: new Date(),
+    });
+  });
+  return { clientId, secret };
+}
+
+export async function revokeClient(db: Database, actor: Actor, clientId: string): Promise<boolean> {
+  const division = divisionOfClientId(clientId);
+  if (division === undefined) return false;
+  return withDivision(db, division, async (tx) => {
+    const row = await revokeApiClient(tx, division, clientId);
+    if (!row) return false;
+    await appendAudit(tx, {
+      division,
+      actor,
+      action: 'api_client.revoke',
+      entityType: 'api_client',
+      entityId: clientId,
+      changes: { revoked_at: { old: null, new: row.revokedAt?.toISOString() ?? null } },
+      requestId: null,
+      occurredAt: new Date(),
+    });
+    return true;
+  });
+}

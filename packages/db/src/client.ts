@@ -1,0 +1,102 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** A transaction handle: query functions take it first, never a database singleton. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Orm = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** The role every request runs as: owns nothing, NOSUPERUSER, NOBYPASSRLS, table grants only. */
+export const API_ROLE = 'houfu_api';
+/** The role that owns the schema; migrations run as it. */
+export const OWNER_ROLE = 'houfu_owner';
+
+export interface DatabaseOptions {
+  /** postgres:// URL; absent means the embedded PGlite database. */
+  url?: string | undefined;
+  /** PGlite data directory (absent: in memory). Ignored with `url`. */
+  dataDir?: string | undefined;
+  /** An existing PGlite instance (tests load one from a migrated template). */
+  pglite?: PGlite | undefined;
+  /** postgres.js pool size. */
+  max?: number | undefined;
+  /** Milliseconds; must stay below the HTTP timeout so the database stops abandoned work. */
+  statementTimeoutMs?: number | undefined;
+  /**
+   * Whether each transaction must `SET LOCAL ROLE houfu_api` (true when the connection's own user is a
+   * superuser or the owner: PGlite, the CLI). The API server connects as houfu_api and needs no switch.
+   */
+  assumeApiRole?: boolean | undefined;
+}
+
+/** PGlite (embedded) and postgres.js (server) behind one interface. */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly orm: Orm;
+  /** Whether transactions switch to the API role first. */
+  readonly assumeApiRole: boolean;
+  /** Runs several statements separated by `;` (migrations, administrative scripts). */
+  exec(sqlText: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+
+export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.max ?? 10,
+      idle_timeout: 30,
+      connect_timeout: 10,
+      max_lifetime: 60 * 30,
+      onnotice: () => {},
+      connection: {
+        application_name: 'houfu',
+        statement_timeout: statementTimeoutMs,
+        idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+        lock_timeout: statementTimeoutMs,
+      },
+    });
+    const orm = drizzlePostgres({ client, schema }) as unknown as Orm;
+    return {
+      kind: 'postgres',
+      orm,
+      assumeApiRole: options.assumeApiRole ?? false,
+      exec: async (text) => {
+        await client.unsafe(text).simple();
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const pglite =
+    options.pglite ?? (await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : undefined));
+  await pglite.exec(`SET statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
+  const orm = drizzlePglite({ client: pglite, schema }) as unknown as Orm;
+  return {
+    kind: 'pglite',
+    orm,
+    assumeApiRole: options.assumeApiRole ?? true,
+    exec: async (text) => {
+      await pglite.exec(text);
+    },
+    close: () => pglite.close(),
+  };
+}
+
+/**
+ * The URL the API server uses: the same server and database as the administrative URL, logged in as
+ * houfu_api (its password from HOUFU_API_PASSWORD when the server needs one), unless given outright.
+ */
+export function apiDatabaseUrl(adminUrl: string, explicit?: string, password?: string): string {
+  if (explicit) return explicit;
+  const url = new URL(adminUrl);
+  url.username = API_ROLE;
+  url.password = password ?? '';
+  return url.toString();
+}

@@ -1,0 +1,11 @@
+export * from './audit.js';
+export * from './client.js';
+export * from './dictionary.js';
+export * from './migrate.js';
+export * from './queries/api-clients.js';
+export * from './queries/divisions.js';
+export * from './queries/idempotency.js';
+export * from './queries/localities.js';
+export * as schema from './schema.js';
+export * from './seed.js';
+export * from './tenant.js';

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { sql } from 'drizzle-orm';
+import { API_ROLE, type Database, OWNER_ROLE } from './client.js';
+import { rowsOf } from './tenant.js';
+
+const MIGRATIONS_DIR = new URL('../migrations/', import.meta.url);
+const MIGRATION_LOCK = 72_040_581;
+
+export interface Migration {
+  name: string;
+  checksum: string;
+  text: string;
+}
+
+export async function readMigrations(): Promise<Migration[]> {
+  const names = (await readdir(MIGRATIONS_DIR)).filter((n) => n.endsWith('.sql')).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const text = await readFile(new URL(name, MIGRATIONS_DIR), 'utf8');
+      return { name, text, checksum: createHash('sha256').update(text).digest('hex') };
+    }),
+  );
+}
+
+/**
+ * Creates the two roles if they are missing (cluster-wide; needs CREATEROLE or a superuser) and lets
+ * the owner create objects in the public schema. Separate statements so that two databases migrating
+ * at once on one server do not fail on each other's role creation.
+ */
+const bootstrap = [OWNER_ROLE, API_ROLE].map(
+  (role) => `DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN
+    CREATE ROLE ${role} ${role === API_ROLE ? 'LOGIN' : 'NOLOGIN'} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;`,
+);
+
+async function applied(db: Database): Promise<Map<string, string>> {
+  const exists = rowsOf<{ t: string | null }>(
+    await db.orm.execute(sql`SELECT to_regclass('houfu_migrations')::text AS t`),
+  );
+  if (!exists[0]?.t) return new Map();
+  const rows = rowsOf<{ name: string; checksum: string }>(
+    await db.orm.execute(sql`SELECT name, checksum FROM houfu_migrations`),
+  );
+  return new Map(rows.map((r) => [r.name, r.checksum]));
+}
+
+/**
+ * Applies pending SQL migrations, each in its own transaction as houfu_owner, serialised by an
+ * advisory lock. A migration edited after it was applied is an error, never silently re-run.
+ * The connection must be administrative (superuser, or a member of houfu_owner); for postgres.js
+ * open it with `max: 1`.
+ */
+export async function migrate(db: Database): Promise<string[]> {
+  for (const statement of bootstrap) await db.exec(statement);
+  const owner = db.kind === 'pglite' ? '' : `GRANT ${OWNER_ROLE} TO current_user;`;
+  await db.exec(`${owner}
+    GRANT USAGE, CREATE ON SCHEMA public TO ${OWNER_ROLE};
+    GRANT USAGE ON SCHEMA public TO ${API_ROLE};`);
+  const done: string[] = [];
+  for (const m of await readMigrations()) {
+    const known = (await applied(db)).get(m.name);
+    if (known === m.checksum) continue;
+    if (known) throw new Error(`migration ${m.name} was changed after it was applied`);
+    try {
+      await db.exec(`BEGIN;
+        SELECT pg_advisory_xact_lock(${MIGRATION_LOCK});
+        SET LOCAL ROLE ${OWNER_ROLE};
+        CREATE TABLE IF NOT EXISTS houfu_migrations (
+          name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+        INSERT INTO houfu_migrations (name, checksum) VALUES ('${m.name}', '${m.checksum}');
+        ${m.text}
+        COMMIT;`);
+    } catch (error) {
+      await db.exec('ROLLBACK').catch(() => {});
+      // Another runner may have applied it meanwhile; anything else is a real failure.
+      if ((await applied(db)).get(m.name) !== m.checksum) throw error;
+      continue;
+    }
+    done.push(m.name);
+  }
+  return done;
+}

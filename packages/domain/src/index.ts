@@ -1,0 +1,5 @@
+export * from './divisions.js';
+export * from './money.js';
+export * from './national-id.js';
+export * from './periods.js';
+export * from './permissions.js';

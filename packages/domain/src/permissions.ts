@@ -1,0 +1,155 @@
+/**
+ * Function-level permissions 功能权限: which roles 角色 may perform which
+ * actions, enforced by the API. Data-level scope (which divisions a user may
+ * see) is handled separately by {@link scopeOf} in `divisions.ts`.
+ */
+
+import { z } from 'zod';
+import { type DivisionLevel, divisionLevel } from './divisions.js';
+
+/** Every permission 权限 the API knows, as `resource:action`. */
+export const permissions = [
+  'divisions:read',
+  'localities:read',
+  'localities:write',
+  'audit:read',
+  'audit:verify',
+] as const;
+/** One permission name. */
+export type Permission = (typeof permissions)[number];
+
+/** Every role 角色 a bureau user may hold. */
+export const roles = [
+  'county_operator',
+  'county_approver',
+  'city_reviewer',
+  'province_admin',
+  'national_admin',
+  'auditor',
+] as const;
+/** One role name. */
+export type Role = (typeof roles)[number];
+
+/** What a role is: its Chinese label, where it may sit, and what it may do. */
+export interface RoleDefinition {
+  role: Role;
+  /** Chinese label shown in the UI. */
+  label: string;
+  /** Division levels a holder of the role may sit at. */
+  levels: readonly DivisionLevel[];
+  permissions: readonly Permission[];
+  description: string;
+}
+
+function define(def: RoleDefinition): RoleDefinition {
+  return Object.freeze({
+    ...def,
+    levels: Object.freeze([...def.levels]),
+    permissions: Object.freeze([...def.permissions]),
+  });
+}
+
+/** The role catalogue. */
+export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.freeze({
+  county_operator: define({
+    role: 'county_operator',
+    label: '县级经办员',
+    levels: ['county'],
+    permissions: ['divisions:read', 'localities:read', 'localities:write'],
+    description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
+  }),
+  county_approver: define({
+    role: 'county_approver',
+    label: '县级审核员',
+    levels: ['county'],
+    permissions: ['divisions:read', 'localities:read', 'audit:read'],
+    description: 'County bureau approver: reviews the county clerks’ work and reads its audit trail.',
+  }),
+  city_reviewer: define({
+    role: 'city_reviewer',
+    label: '市级审核员',
+    levels: ['city'],
+    permissions: ['divisions:read', 'localities:read', 'audit:read'],
+    description: 'City bureau reviewer: reads the data and audit trail of the counties in the city.',
+  }),
+  province_admin: define({
+    role: 'province_admin',
+    label: '省级管理员',
+    levels: ['province'],
+    permissions: ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    description: 'Provincial bureau administrator: oversees the province and verifies audit-chain integrity.',
+  }),
+  national_admin: define({
+    role: 'national_admin',
+    label: '国家级管理员',
+    levels: ['nation'],
+    permissions: ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    description: 'National administrator: oversees all provinces and verifies audit-chain integrity.',
+  }),
+  auditor: define({
+    role: 'auditor',
+    label: '审计监督员',
+    levels: ['nation', 'province', 'city', 'county'],
+    permissions: ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    description:
+      'Audit and supervision officer at any level: reads data and verifies the audit trail, never writes.',
+  }),
+});
+
+function definitionOf(role: Role): RoleDefinition {
+  const def = (roles as readonly string[]).includes(role) ? roleDefinitions[role] : undefined;
+  if (!def) throw new RangeError(`unknown role: ${JSON.stringify(role)}`);
+  return def;
+}
+
+/** Union of the permissions of `roles`; throws RangeError on an unknown role. */
+export function permissionsForRoles(roles: readonly Role[]): ReadonlySet<Permission> {
+  const out = new Set<Permission>();
+  for (const role of roles) {
+    for (const p of definitionOf(role).permissions) out.add(p);
+  }
+  return out;
+}
+
+/**
+ * True when `role` may be held by a user sitting at `division` (judged by the
+ * division's level). Throws RangeError on an unknown role or invalid division.
+ */
+export function roleAllowedAt(role: Role, division: number): boolean {
+  return definitionOf(role).levels.includes(divisionLevel(division));
+}
+
+/**
+ * OAuth scopes an integrator 第三方接入方 (bank, statistics bureau, audit office)
+ * may be granted; scope names are permission names. No write scope for now.
+ */
+export const integratorScopes: readonly Permission[] = Object.freeze([
+  'divisions:read',
+  'localities:read',
+  'audit:read',
+  'audit:verify',
+] as const);
+
+/**
+ * Parses an OAuth `scope` string (space-separated permission names) into
+ * permissions, first occurrence order, duplicates removed. An unknown name
+ * throws RangeError naming it. This checks names only: whether a client may
+ * hold a scope (see {@link integratorScopes}) is for the caller to decide.
+ */
+export function parseScopes(scope: string): Permission[] {
+  const out: Permission[] = [];
+  for (const token of scope.split(/\s+/)) {
+    if (token === '') continue;
+    if (!(permissions as readonly string[]).includes(token)) {
+      throw new RangeError(`unknown scope: ${JSON.stringify(token)}`);
+    }
+    const p = token as Permission;
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/** Zod schema for a role name. */
+export const roleSchema = z.enum(roles);
+/** Zod schema for a permission name. */
+export const permissionSchema = z.enum(permissions);

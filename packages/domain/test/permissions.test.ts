@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type DivisionLevel,
+  integratorScopes,
+  type Permission,
+  parseScopes,
+  permissionSchema,
+  permissions,
+  permissionsForRoles,
+  type Role,
+  roleAllowedAt,
+  roleDefinitions,
+  roleSchema,
+  roles,
+} from '../src/index.js';
+
+describe('roleDefinitions', () => {
+  it.each<[Role, string, DivisionLevel[], Permission[]]>([
+    ['county_operator', '县级经办员', ['county'], ['divisions:read', 'localities:read', 'localities:write']],
+    ['county_approver', '县级审核员', ['county'], ['divisions:read', 'localities:read', 'audit:read']],
+    ['city_reviewer', '市级审核员', ['city'], ['divisions:read', 'localities:read', 'audit:read']],
+    [
+      'province_admin',
+      '省级管理员',
+      ['province'],
+      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    ],
+    [
+      'national_admin',
+      '国家级管理员',
+      ['nation'],
+      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    ],
+    [
+      'auditor',
+      '审计监督员',
+      ['nation', 'province', 'city', 'county'],
+      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    ],
+  ])('%s is %s at %j with %j', (role, label, levels, perms) => {
+    const def = roleDefinitions[role];
+    expect(def.role).toBe(role);
+    expect(def.label).toBe(label);
+    expect([...def.levels]).toEqual(levels);
+    expect([...def.permissions].sort()).toEqual([...perms].sort());
+    expect(def.description.length).toBeGreaterThan(0);
+  });
+
+  it('defines every role and nothing else', () => {
+    expect(Object.keys(roleDefinitions).sort()).toEqual([...roles].sort());
+  });
+
+  it('only the county operator may write', () => {
+    const writers = roles.filter((r) => roleDefinitions[r].permissions.includes('localities:write'));
+    expect(writers).toEqual(['county_operator']);
+  });
+
+  it('is frozen', () => {
+    expect(Object.isFrozen(roleDefinitions)).toBe(true);
+    expect(Object.isFrozen(roleDefinitions.auditor)).toBe(true);
+    expect(Object.isFrozen(roleDefinitions.auditor.permissions)).toBe(true);
+  });
+});
+
+describe('permissionsForRoles', () => {
+  it.each<[Role[], Permission[]]>([
+    [[], []],
+    [['county_operator'], ['divisions:read', 'localities:read', 'localities:write']],
+    [
+      ['county_operator', 'county_approver'],
+      ['divisions:read', 'localities:read', 'localities:write', 'audit:read'],
+    ],
+    [
+      ['city_reviewer', 'city_reviewer'],
+      ['divisions:read', 'localities:read', 'audit:read'],
+    ],
+    [['auditor'], ['divisions:read', 'localities:read', 'audit:read', 'audit:verify']],
+    [['county_operator', 'auditor'], [...permissions]],
+  ])('%j → %j', (input, expected) => {
+    expect([...permissionsForRoles(input)].sort()).toEqual([...expected].sort());
+  });
+
+  it('rejects an unknown role', () => {
+    expect(() => permissionsForRoles(['superuser' as Role])).toThrow(RangeError);
+    expect(() => permissionsForRoles(['toString' as Role])).toThrow(RangeError);
+  });
+});
+
+describe('roleAllowedAt', () => {
+  it.each<[Role, number, boolean]>([
+    ['county_operator', 420581, true],
+    ['county_operator', 429004, true],
+    ['county_operator', 420500, false],
+    ['county_operator', 420000, false],
+    ['county_operator', 0, false],
+    ['county_approver', 420581, true],
+    ['county_approver', 420500, false],
+    ['city_reviewer', 420500, true],
+    ['city_reviewer', 429000, true],
+    ['city_reviewer', 420581, false],
+    ['city_reviewer', 420000, false],
+    ['province_admin', 420000, true],
+    ['province_admin', 420500, false],
+    ['province_admin', 0, false],
+    ['national_admin', 0, true],
+    ['national_admin', 420000, false],
+    ['auditor', 0, true],
+    ['auditor', 420000, true],
+    ['auditor', 420500, true],
+    ['auditor', 420581, true],
+  ])('roleAllowedAt(%s, %i) → %s', (role, division, expected) => {
+    expect(roleAllowedAt(role, division)).toBe(expected);
+  });
+
+  it('throws on an invalid division or unknown role', () => {
+    expect(() => roleAllowedAt('auditor', 420010)).toThrow(RangeError);
+    expect(() => roleAllowedAt('root' as Role, 0)).toThrow(RangeError);
+  });
+});
+
+describe('integrator scopes', () => {
+  it('grant no write permission', () => {
+    expect([...integratorScopes]).toEqual([
+      'divisions:read',
+      'localities:read',
+      'audit:read',
+      'audit:verify',
+    ]);
+    expect(integratorScopes.some((s) => s.endsWith(':write'))).toBe(false);
+  });
+
+  it.each<[string, Permission[]]>([
+    ['', []],
+    ['   ', []],
+    ['divisions:read', ['divisions:read']],
+    ['divisions:read localities:read', ['divisions:read', 'localities:read']],
+    ['audit:read  audit:verify audit:read', ['audit:read', 'audit:verify']],
+    [' localities:write ', ['localities:write']],
+  ])('parseScopes(%j) → %j', (input, expected) => {
+    expect(parseScopes(input)).toEqual(expected);
+  });
+
+  it.each<[string, string]>([
+    ['divisions:read admin', 'admin'],
+    ['Divisions:read', 'Divisions:read'],
+    ['divisions:read,localities:read', 'divisions:read,localities:read'],
+    ['openid', 'openid'],
+  ])('parseScopes(%j) throws naming %j', (input, unknown) => {
+    expect(() => parseScopes(input)).toThrow(RangeError);
+    expect(() => parseScopes(input)).toThrow(unknown);
+  });
+});
+
+describe('schemas', () => {
+  it.each<[unknown, boolean]>([
+    ['county_operator', true],
+    ['auditor', true],
+    ['admin', false],
+    ['', false],
+    [1, false],
+  ])('roleSchema.safeParse(%j).success → %s', (input, expected) => {
+    expect(roleSchema.safeParse(input).success).toBe(expected);
+  });
+
+  it.each<[unknown, boolean]>([
+    ['divisions:read', true],
+    ['localities:write', true],
+    ['audit:verify', true],
+    ['audit:write', false],
+    ['', false],
+  ])('permissionSchema.safeParse(%j).success → %s', (input, expected) => {
+    expect(permissionSchema.safeParse(input).success).toBe(expected);
+  });
+
+  it('enumerate the constant lists', () => {
+    expect(roleSchema.options).toEqual([...roles]);
+    expect(permissionSchema.options).toEqual([...permissions]);
+  });
+});
