@@ -64,30 +64,34 @@ export async function readDivisionDictionary(): Promise<DivisionRecord[]> {
   return records;
 }
 
-/** The townships (乡镇/街道) and villages (村/社区) of one county, townships first. */
-export async function readCountyLocalities(county: number): Promise<LocalityRecord[]> {
-  if (!isDivisionCode(county) || divisionLevel(county) !== 'county') {
-    throw new RangeError(`${county} is not a county code`);
+/**
+ * The townships (乡镇/街道) and villages (村/社区) of some counties, townships first, read in one pass
+ * over the village file.
+ */
+export async function readCountyLocalities(counties: readonly number[]): Promise<Map<number, LocalityRecord[]>> {
+  for (const county of counties) {
+    if (!isDivisionCode(county) || divisionLevel(county) !== 'county') {
+      throw new RangeError(`${county} is not a county code`);
+    }
   }
-  const prefix = String(county);
-  const townships: LocalityRecord[] = [];
+  const wanted = new Set(counties.map(String));
+  const result = new Map<number, LocalityRecord[]>(counties.map((c) => [c, []]));
   for (const [code, name, areaCode] of await readCsv('streets.csv')) {
-    if (areaCode !== prefix || !code || !name) continue;
+    if (!areaCode || !wanted.has(areaCode) || !code || !name) continue;
     const full = townshipCodeFrom9(Number(code));
-    townships.push({ code: full, name, level: 'township', townshipCode: full });
+    result.get(Number(areaCode))?.push({ code: full, name, level: 'township', townshipCode: full });
   }
-  const villages: LocalityRecord[] = [];
   const lines = createInterface({ input: createReadStream(join(dist, 'villages.csv'), 'utf8') });
   for await (const line of lines) {
-    if (!line.startsWith(prefix)) continue;
+    if (!wanted.has(line.slice(0, 6))) continue;
     const [code, name, streetCode] = (parse(line) as string[][])[0] ?? [];
     if (!code || !name || !streetCode) continue;
-    villages.push({
+    result.get(Number(line.slice(0, 6)))?.push({
       code: Number(code),
       name,
       level: 'village',
       townshipCode: townshipCodeFrom9(Number(streetCode)),
     });
   }
-  return [...townships, ...villages];
+  return result;
 }

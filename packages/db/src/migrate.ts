@@ -4,7 +4,14 @@ import { sql } from 'drizzle-orm';
 import { API_ROLE, type Database, OWNER_ROLE } from './client.js';
 import { rowsOf } from './tenant.js';
 
-const MIGRATIONS_DIR = new URL('../migrations/', import.meta.url);
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+// Resolved through the package (not relative to this file) so that a bundled CLI finds them too.
+const MIGRATIONS_DIR = new URL(
+  'migrations/',
+  pathToFileURL(createRequire(import.meta.url).resolve('@houfu/db/package.json')),
+);
 const MIGRATION_LOCK = 72_040_581;
 
 export interface Migration {

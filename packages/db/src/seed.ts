@@ -10,30 +10,52 @@ export async function loadDivisionDictionary(db: Database): Promise<number> {
   return upsertDivisions(db.orm, await readDivisionDictionary());
 }
 
+export interface LocalityLoad {
+  county: number;
+  inserted: number;
+  townships: number;
+  villages: number;
+}
+
 /**
- * Loads one county's townships and villages from the dictionary, on demand, as that county's tenant
- * (RLS applies) and audited. Codes the county already has are left untouched.
+ * Loads counties' townships and villages from the dictionary, on demand, each as that county's
+ * tenant (RLS applies) and audited. Codes a county already has are left untouched; with
+ * `onlyIfEmpty`, counties that have localities are skipped without reading the dictionary.
  */
 export async function loadCountyLocalities(
   db: Database,
-  county: number,
-  actorSub = 'system:dictionary',
-): Promise<{ inserted: number; townships: number; villages: number }> {
-  const records = await readCountyLocalities(county);
-  return withDivision(db, county, async (tx) => {
-    const inserted = await insertDictionaryLocalities(tx, county, records);
-    if (inserted > 0) {
-      await appendAudit(tx, {
-        division: county,
-        actor: { sub: actorSub, kind: 'system', division: county },
-        action: 'locality.load_dictionary',
-        entityType: 'county',
-        entityId: String(county),
-        changes: { localities: { old: null, new: inserted } },
-        requestId: null,
-        occurredAt: new Date(),
-      });
-    }
-    return { inserted, ...(await countLocalities(tx, county)) };
-  });
+  counties: readonly number[],
+  options: { actorSub?: string; onlyIfEmpty?: boolean } = {},
+): Promise<LocalityLoad[]> {
+  let pending = [...counties];
+  if (options.onlyIfEmpty) {
+    const counts = await Promise.all(
+      pending.map((c) => withDivision(db, c, (tx) => countLocalities(tx, c))),
+    );
+    pending = pending.filter((_, i) => (counts[i]?.townships ?? 0) === 0);
+  }
+  if (pending.length === 0) return [];
+  const records = await readCountyLocalities(pending);
+  const loads: LocalityLoad[] = [];
+  for (const county of pending) {
+    loads.push(
+      await withDivision(db, county, async (tx) => {
+        const inserted = await insertDictionaryLocalities(tx, county, records.get(county) ?? []);
+        if (inserted > 0) {
+          await appendAudit(tx, {
+            division: county,
+            actor: { sub: options.actorSub ?? 'system:dictionary', kind: 'system', division: county },
+            action: 'locality.load_dictionary',
+            entityType: 'county',
+            entityId: String(county),
+            changes: { localities: { old: null, new: inserted } },
+            requestId: null,
+            occurredAt: new Date(),
+          });
+        }
+        return { county, inserted, ...(await countLocalities(tx, county)) };
+      }),
+    );
+  }
+  return loads;
 }

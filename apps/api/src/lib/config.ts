@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Environment configuration of the API server (documented in docs/operations.md). */
 export const configSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   HOST: z.string().default('127.0.0.1'),
   /** Administrative PostgreSQL URL (migrations); absent → embedded PGlite under HOUFU_DATA_DIR. */
   DATABASE_URL: z.string().url().optional(),

@@ -2,6 +2,7 @@ import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import type { LocalityRecord } from '../dictionary.js';
 import { localities } from '../schema.js';
+import { rowsOf } from '../tenant.js';
 
 export type Locality = typeof localities.$inferSelect;
 export type NewLocality = Pick<
@@ -16,17 +17,16 @@ export async function insertDictionaryLocalities(
   records: readonly LocalityRecord[],
 ): Promise<number> {
   if (records.length === 0) return 0;
-  const inserted = await tx
-    .insert(localities)
-    .select(
-      sql`SELECT ${county}::int, code, level, township_code, name, 'dictionary'
-          FROM unnest(${sql.param(records.map((r) => r.code))}::bigint[], ${sql.param(records.map((r) => r.level))}::text[],
-                      ${sql.param(records.map((r) => r.townshipCode))}::bigint[], ${sql.param(records.map((r) => r.name))}::text[])
-               AS t(code, level, township_code, name)
-          ORDER BY level DESC, code`,
-    )
-    .onConflictDoNothing()
-    .returning({ code: localities.code });
+  const inserted = rowsOf<{ code: number }>(
+    await tx.execute(sql`
+      INSERT INTO localities (division_code, code, level, township_code, name, source)
+      SELECT ${county}::int, code, level, township_code, name, 'dictionary'
+      FROM unnest(${sql.param(records.map((r) => r.code))}::bigint[], ${sql.param(records.map((r) => r.level))}::text[],
+                  ${sql.param(records.map((r) => r.townshipCode))}::bigint[], ${sql.param(records.map((r) => r.name))}::text[])
+           AS t(code, level, township_code, name)
+      ON CONFLICT DO NOTHING
+      RETURNING code`),
+  );
   return inserted.length;
 }
 

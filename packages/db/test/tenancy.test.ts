@@ -1,0 +1,135 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, type Database } from '../src/client.js';
+import { insertLocality, listLocalities } from '../src/queries/localities.js';
+import { rowsOf, withDivision, withTenant } from '../src/tenant.js';
+import { createTestDatabase, type TestDatabase, usingPostgres } from '../src/testing.js';
+
+let t: TestDatabase;
+const township = (county: number, n: number) => county * 1_000_000 + n * 1000;
+const codes = { a: township(420581, 901 + Math.floor(Math.random() * 90)), b: township(420582, 901 + Math.floor(Math.random() * 90)) };
+
+async function seed(db: Database, county: number, code: number) {
+  await withDivision(db, county, (tx) =>
+    insertLocality(tx, { divisionCode: county, code, level: 'township', townshipCode: code, name: '隔离测试镇', source: 'local' }),
+  );
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await seed(t.db, 420581, codes.a);
+  await seed(t.db, 420582, codes.b);
+});
+afterAll(() => t.close());
+
+const visible = async (db: Database, division: number) =>
+  (await withDivision(db, division, (tx) => listLocalities(tx, { limit: 10_000 }))).map((l) => l.code);
+
+describe('row-level security', () => {
+  it.each([
+    [420581, [codes.a], [codes.b]],
+    [420582, [codes.b], [codes.a]],
+    [420500, [codes.a, codes.b], []],
+    [420000, [codes.a, codes.b], []],
+    [0, [codes.a, codes.b], []],
+    [420100, [], [codes.a, codes.b]],
+    [110000, [], [codes.a, codes.b]],
+  ])('division %i sees its own rows and nothing outside', async (division, seen, unseen) => {
+    const rows = await visible(t.db, division);
+    for (const c of seen) expect(rows).toContain(c);
+    for (const c of unseen) expect(rows).not.toContain(c);
+  });
+
+  it('fails closed: a transaction without a scope sees no tenant rows', async () => {
+    const count = await t.db.orm.transaction(async (tx) => {
+      if (t.db.assumeApiRole) await tx.execute(sql.raw('SET LOCAL ROLE houfu_api'));
+      return rowsOf<{ n: number }>(await tx.execute(sql`SELECT count(*)::int AS n FROM localities`))[0]?.n;
+    });
+    expect(count).toBe(0);
+  });
+
+  it('refuses to write a row outside the scope (WITH CHECK)', async () => {
+    const code = township(420582, 990);
+    await expect(
+      withDivision(t.db, 420581, (tx) =>
+        insertLocality(tx, { divisionCode: 420582, code, level: 'township', townshipCode: code, name: '越权', source: 'local' }),
+      ),
+    ).rejects.toThrow();
+  });
+
+  it('rejects scopes that are not a division range before touching the database', async () => {
+    for (const scope of [{ lo: 420500, hi: 420581 }, { lo: -1, hi: 5 }, { lo: 420581.5, hi: 420581.5 }]) {
+      await expect(withTenant(t.db, scope, async () => 1)).rejects.toThrow(RangeError);
+    }
+  });
+
+  it('never carries a scope into the next transaction on the same connection', async () => {
+    const url = process.env.DATABASE_URL;
+    // One pooled connection (PGlite is one connection by nature).
+    const db = url ? await createDatabase({ url: url.replace(/\/\/[^@/]*@/, '//houfu_api@'), max: 1 }) : t.db;
+    try {
+      await visible(db, 420581);
+      const after = await db.orm.transaction(async (tx) => {
+        if (db.assumeApiRole) await tx.execute(sql.raw('SET LOCAL ROLE houfu_api'));
+        return rowsOf<{ lo: string | null; n: number }>(
+          await tx.execute(
+            sql`SELECT current_setting('app.scope_lo', true) AS lo, (SELECT count(*)::int FROM localities) AS n`,
+          ),
+        )[0];
+      });
+      expect(after?.lo ?? '').toBe('');
+      expect(after?.n).toBe(0);
+    } finally {
+      if (db !== t.db) await db.close();
+    }
+  });
+});
+
+const asApi = async <T>(statement: string): Promise<T[]> =>
+  withDivision(t.db, 420581, async (tx) => rowsOf<T>(await tx.execute(sql.raw(statement))));
+
+describe('the API role (PGlite switches to it per transaction; PostgreSQL logs in as it)', () => {
+  it.each([
+    'ALTER TABLE localities DISABLE ROW LEVEL SECURITY',
+    'ALTER TABLE localities NO FORCE ROW LEVEL SECURITY',
+    'DROP POLICY tenant_scope ON localities',
+    'SET LOCAL row_security = off; SELECT count(*) FROM localities',
+    'UPDATE audit_events SET action = action',
+    'DELETE FROM audit_events',
+    'TRUNCATE audit_events',
+    'DELETE FROM localities',
+    'INSERT INTO divisions (code, name, level, parent_code) VALUES (420599, $$伪造$$, $$county$$, 420500)',
+    'ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update',
+  ])('cannot: %s', async (statement) => {
+    await expect(asApi(statement)).rejects.toThrow();
+  });
+});
+
+describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
+  it('logs in as houfu_api: not superuser, no BYPASSRLS, owns no table', async () => {
+    const [me] = await asApi<{ u: string; su: boolean; bypass: boolean; owned: number }>(
+      `SELECT current_user AS u, r.rolsuper AS su, r.rolbypassrls AS bypass,
+              (SELECT count(*)::int FROM pg_tables WHERE tableowner = current_user) AS owned
+       FROM pg_roles r WHERE r.rolname = current_user`,
+    );
+    expect(me).toEqual({ u: 'houfu_api', su: false, bypass: false, owned: 0 });
+  });
+
+  it('cannot become the owner', async () => {
+    await expect(asApi('SET LOCAL ROLE houfu_owner')).rejects.toThrow();
+  });
+
+  it('every tenant table has RLS enabled and forced with the one policy', async () => {
+    const rows = rowsOf<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
+      await t.admin.orm.execute(sql`
+        SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+               (SELECT count(*)::int FROM pg_policies p WHERE p.tablename = c.relname) AS policies
+        FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'division_code'
+        WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace`),
+    );
+    expect(rows.map((r) => r.table).sort()).toEqual(
+      ['api_clients', 'audit_events', 'audit_heads', 'idempotency_keys', 'localities'].sort(),
+    );
+    for (const r of rows) expect(r).toMatchObject({ enabled: true, forced: true, policies: 1 });
+  });
+});
