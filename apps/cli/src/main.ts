@@ -12,18 +12,25 @@ import {
   writeKeyFile,
 } from '@houfu/api';
 import {
+  auditedDivisions,
   type Database,
   loadCountyLocalities,
   loadDivisionDictionary,
   migrate,
   verifyAuditChain,
-  auditedDivisions,
   withDivision,
 } from '@houfu/db';
 import { integratorScopes, isDivisionCode, NATION, parseScopes, roleSchema, scopeOf } from '@houfu/domain';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEMO_COUNTIES, devTokens } from './demo.js';
-import { cliLogger, keyFilePath, loadKeys, openAdminDatabase, openApiDatabase, tokenSettings } from './runtime.js';
+import {
+  cliLogger,
+  keyFilePath,
+  loadKeys,
+  openAdminDatabase,
+  openApiDatabase,
+  tokenSettings,
+} from './runtime.js';
 
 const SYSTEM_ACTOR = { sub: 'system:cli', kind: 'system' as const, division: NATION };
 
@@ -45,12 +52,16 @@ async function withAdmin<T>(config: AppConfig, fn: (db: Database) => Promise<T>)
 async function prepare(db: Database): Promise<void> {
   const applied = await migrate(db);
   const divisions = await loadDivisionDictionary(db);
-  console.error(`migrated (${applied.length ? applied.join(', ') : 'up to date'}); ${divisions} divisions in the dictionary`);
+  console.error(
+    `migrated (${applied.length ? applied.join(', ') : 'up to date'}); ${divisions} divisions in the dictionary`,
+  );
 }
 
 async function seedDemo(db: Database, onlyIfEmpty: boolean): Promise<void> {
   for (const l of await loadCountyLocalities(db, DEMO_COUNTIES, { onlyIfEmpty })) {
-    console.error(`county ${l.county}: ${l.townships} townships, ${l.villages} villages (${l.inserted} added)`);
+    console.error(
+      `county ${l.county}: ${l.townships} townships, ${l.villages} villages (${l.inserted} added)`,
+    );
   }
 }
 
@@ -71,7 +82,10 @@ async function serve(config: AppConfig, options: { demo: boolean }): Promise<voi
   if (options.demo) {
     const ttl = config.HOUFU_MAX_TOKEN_AGE;
     const tokens = await devTokens(db, keys.store, tokenSettings(config), ttl);
-    const lines = tokens.map((t) => `  ${t.role.padEnd(16)} ${String(t.division).padStart(6, '0')} ${t.divisionName}（${t.label}）\n  ${t.token}\n`);
+    const lines = tokens.map(
+      (t) =>
+        `  ${t.role.padEnd(16)} ${String(t.division).padStart(6, '0')} ${t.divisionName}（${t.label}）\n  ${t.token}\n`,
+    );
     process.stdout.write(
       `\n后扶 Houfu API on ${server.url}  (docs: ${server.url}/docs, OpenAPI: ${server.url}/openapi.json)\n` +
         `Database: ${db.kind === 'pglite' ? `embedded PGlite in ${config.HOUFU_DATA_DIR}/pglite` : 'PostgreSQL (DATABASE_URL)'}\n` +
@@ -95,7 +109,9 @@ const program = new Command('houfu')
 
 program
   .command('dev')
-  .description('migrate, load demo data when missing, print dev tokens and serve the API (what `npm start` runs)')
+  .description(
+    'migrate, load demo data when missing, print dev tokens and serve the API (what `npm start` runs)',
+  )
   .action(() => serve(loadConfig(), { demo: true }));
 
 program
@@ -110,7 +126,9 @@ program
 
 program
   .command('seed-demo')
-  .description('load the townships and villages of the demo counties 420581 宜都市, 420582 当阳市, 420583 枝江市')
+  .description(
+    'load the townships and villages of the demo counties 420581 宜都市, 420582 当阳市, 420583 枝江市',
+  )
   .action(() => withAdmin(loadConfig(), (db) => seedDemo(db, false)));
 
 program
@@ -135,7 +153,9 @@ program
     );
   });
 
-const client = program.command('client').description('integrator clients (banks, statistics and audit systems)');
+const client = program
+  .command('client')
+  .description('integrator clients (banks, statistics and audit systems)');
 client
   .command('create')
   .description('register a client; prints its id and secret once (the secret is stored only as a hash)')
@@ -163,11 +183,16 @@ client
 program
   .command('localities')
   .description('load the townships and villages of counties from the dictionary (on demand)')
-  .requiredOption('--county <code...>', 'county codes', (v: string, prev: number[] = []) => [...prev, divisionOption(v)])
+  .requiredOption('--county <code...>', 'county codes', (v: string, prev: number[] = []) => [
+    ...prev,
+    divisionOption(v),
+  ])
   .action((o: { county: number[] }) =>
     withAdmin(loadConfig(), async (db) => {
       for (const l of await loadCountyLocalities(db, o.county)) {
-        process.stdout.write(`${l.county}: ${l.townships} townships, ${l.villages} villages (${l.inserted} added)\n`);
+        process.stdout.write(
+          `${l.county}: ${l.townships} townships, ${l.villages} villages (${l.inserted} added)\n`,
+        );
       }
     }),
   );
@@ -179,7 +204,9 @@ program
   .action((o: { division?: number }) =>
     withAdmin(loadConfig(), async (db) => {
       const divisions =
-        o.division !== undefined ? [o.division] : await withDivision(db, NATION, (tx) => auditedDivisions(tx, scopeOf(NATION)));
+        o.division !== undefined
+          ? [o.division]
+          : await withDivision(db, NATION, (tx) => auditedDivisions(tx, scopeOf(NATION)));
       let broken = 0;
       for (const d of divisions) {
         const r = await withDivision(db, d, (tx) => verifyAuditChain(tx, d));
@@ -192,13 +219,21 @@ program
     }),
   );
 
+async function keyFileHolding(kid: string): Promise<{ path: string; file: KeyFile }> {
+  const path = keyFilePath(loadConfig());
+  const file = await readKeyFile(path);
+  if (!file?.keys.some((k) => k.kid === kid)) throw new InvalidArgumentError(`no key ${kid}`);
+  return { path, file };
+}
+
 const keys = program.command('keys').description('signing keys (local JWKS) and their rotation');
 keys
   .command('list')
   .description('list keys; * marks the one that signs')
   .action(async () => {
     const file = await readKeyFile(keyFilePath(loadConfig()));
-    for (const k of file?.keys ?? []) process.stdout.write(`${k.kid === file?.active ? '*' : ' '} ${k.kid}\n`);
+    for (const k of file?.keys ?? [])
+      process.stdout.write(`${k.kid === file?.active ? '*' : ' '} ${k.kid}\n`);
   });
 keys
   .command('add')
@@ -215,19 +250,16 @@ keys
   .command('activate <kid>')
   .description('sign new tokens with this key (restart the servers after every server has it)')
   .action(async (kid: string) => {
-    const path = keyFilePath(loadConfig());
-    const file = await readKeyFile(path);
-    if (!file?.keys.some((k) => k.kid === kid)) throw new InvalidArgumentError(`no key ${kid}`);
+    const { path, file } = await keyFileHolding(kid);
     await writeKeyFile(path, { ...file, active: kid });
   });
 keys
   .command('retire <kid>')
   .description('remove a key once the longest token it signed has expired')
   .action(async (kid: string) => {
-    const path = keyFilePath(loadConfig());
-    const file = await readKeyFile(path);
-    if (!file?.keys.some((k) => k.kid === kid)) throw new InvalidArgumentError(`no key ${kid}`);
-    if (file.active === kid) throw new InvalidArgumentError('activate another key before retiring the active one');
+    const { path, file } = await keyFileHolding(kid);
+    if (file.active === kid)
+      throw new InvalidArgumentError('activate another key before retiring the active one');
     await writeKeyFile(path, { ...file, keys: file.keys.filter((k) => k.kid !== kid) });
   });
 

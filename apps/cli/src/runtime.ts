@@ -11,7 +11,8 @@ import {
 } from '@houfu/api';
 import { apiDatabaseUrl, createDatabase, type Database } from '@houfu/db';
 
-export const keyFilePath = (config: AppConfig) => config.HOUFU_JWKS_PATH ?? join(config.HOUFU_DATA_DIR, 'keys', 'jwks.json');
+export const keyFilePath = (config: AppConfig) =>
+  config.HOUFU_JWKS_PATH ?? join(config.HOUFU_DATA_DIR, 'keys', 'jwks.json');
 
 export const tokenSettings = (config: AppConfig): TokenSettings => ({
   issuer: config.HOUFU_ISSUER,
@@ -30,7 +31,12 @@ export async function loadKeys(config: AppConfig): Promise<{ file: KeyFile; stor
  */
 export async function openAdminDatabase(config: AppConfig): Promise<Database> {
   if (config.DATABASE_URL) {
-    return createDatabase({ url: config.DATABASE_URL, max: 1, assumeApiRole: true, statementTimeoutMs: 600_000 });
+    return createDatabase({
+      url: config.DATABASE_URL,
+      max: 1,
+      assumeApiRole: true,
+      statementTimeoutMs: 600_000,
+    });
   }
   const dataDir = join(config.HOUFU_DATA_DIR, 'pglite');
   await mkdir(dataDir, { recursive: true });

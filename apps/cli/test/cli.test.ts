@@ -86,12 +86,31 @@ describe('houfu migrate, seed-demo, client, audit-verify', () => {
     const seeded = await houfu('seed-demo');
     expect(seeded.code).toBe(0);
     // On a shared PostgreSQL other suites add townships and villages of their own: at least the dictionary's.
-    const [, townships, villages] = /county 420581: (\d+) townships, (\d+) villages/.exec(seeded.stderr) ?? [];
+    const [, townships, villages] =
+      /county 420581: (\d+) townships, (\d+) villages/.exec(seeded.stderr) ?? [];
     expect(Number(townships)).toBeGreaterThanOrEqual(11);
     expect(Number(villages)).toBeGreaterThanOrEqual(155);
-    const client = await houfu('client', 'create', '--division', '420000', '--name', '测试银行', '--scopes', 'divisions:read');
+    const client = await houfu(
+      'client',
+      'create',
+      '--division',
+      '420000',
+      '--name',
+      '测试银行',
+      '--scopes',
+      'divisions:read',
+    );
     expect(client.stdout).toMatch(/^client_id=hf_420000_[0-9a-f]{16}\nclient_secret=\S{20,}\n$/);
-    const refused = await houfu('client', 'create', '--division', '420000', '--name', 'x', '--scopes', 'localities:write');
+    const refused = await houfu(
+      'client',
+      'create',
+      '--division',
+      '420000',
+      '--name',
+      'x',
+      '--scopes',
+      'localities:write',
+    );
     expect(refused.code).not.toBe(0);
     const verified = await houfu('audit-verify', '--division', '420581');
     expect(verified.code).toBe(0);
@@ -122,7 +141,13 @@ describe('houfu dev (what npm start runs)', () => {
       token: m[4]!,
     }));
     expect(roles.map((r) => r.role)).toEqual(
-      expect.arrayContaining(['county_operator', 'city_reviewer', 'province_admin', 'auditor', 'national_admin']),
+      expect.arrayContaining([
+        'county_operator',
+        'city_reviewer',
+        'province_admin',
+        'auditor',
+        'national_admin',
+      ]),
     );
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);

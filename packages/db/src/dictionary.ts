@@ -68,7 +68,9 @@ export async function readDivisionDictionary(): Promise<DivisionRecord[]> {
  * The townships (乡镇/街道) and villages (村/社区) of some counties, townships first, read in one pass
  * over the village file.
  */
-export async function readCountyLocalities(counties: readonly number[]): Promise<Map<number, LocalityRecord[]>> {
+export async function readCountyLocalities(
+  counties: readonly number[],
+): Promise<Map<number, LocalityRecord[]>> {
   for (const county of counties) {
     if (!isDivisionCode(county) || divisionLevel(county) !== 'county') {
       throw new RangeError(`${county} is not a county code`);

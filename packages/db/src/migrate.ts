@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { API_ROLE, type Database, OWNER_ROLE } from './client.js';
 import { rowsOf } from './tenant.js';
-
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 
 // Resolved through the package (not relative to this file) so that a bundled CLI finds them too.
 const MIGRATIONS_DIR = new URL(
@@ -63,8 +62,11 @@ async function applied(db: Database): Promise<Map<string, string>> {
  */
 export async function migrate(db: Database): Promise<string[]> {
   for (const statement of bootstrap) await db.exec(statement);
-  const owner = db.kind === 'pglite' ? '' : `GRANT ${OWNER_ROLE} TO current_user;`;
-  await db.exec(`${owner}
+  await db.exec(`DO $$ BEGIN
+      IF NOT pg_has_role(current_user, '${OWNER_ROLE}', 'MEMBER') THEN
+        EXECUTE format('GRANT ${OWNER_ROLE} TO %I', current_user);
+      END IF;
+    END $$;
     GRANT USAGE, CREATE ON SCHEMA public TO ${OWNER_ROLE};
     GRANT USAGE ON SCHEMA public TO ${API_ROLE};`);
   const done: string[] = [];

@@ -29,9 +29,7 @@ export async function loadCountyLocalities(
 ): Promise<LocalityLoad[]> {
   let pending = [...counties];
   if (options.onlyIfEmpty) {
-    const counts = await Promise.all(
-      pending.map((c) => withDivision(db, c, (tx) => countLocalities(tx, c))),
-    );
+    const counts = await Promise.all(pending.map((c) => withDivision(db, c, (tx) => countLocalities(tx, c))));
     pending = pending.filter((_, i) => (counts[i]?.townships ?? 0) === 0);
   }
   if (pending.length === 0) return [];

@@ -20,7 +20,10 @@ const append = (db: Database, division: number, entityId: string) =>
       action: 'test.append',
       entityType: 'test',
       entityId,
-      changes: { name: { old: null, new: `名称${entityId}` }, nested: { old: { b: 1, a: [1, 2] }, new: null } },
+      changes: {
+        name: { old: null, new: `名称${entityId}` },
+        nested: { old: { b: 1, a: [1, 2] }, new: null },
+      },
       requestId: `req-${entityId}`,
       occurredAt: new Date(),
     }),
@@ -85,7 +88,9 @@ describe('audit chain', () => {
   it('refuses UPDATE and DELETE even for the owner while the trigger is on', async () => {
     const e = await append(t.db, 110101, `trigger-${Date.now()}`);
     await expect(
-      t.admin.orm.execute(sql`UPDATE audit_events SET action = 'x' WHERE division_code = 110101 AND seq = ${e.seq}`),
+      t.admin.orm.execute(
+        sql`UPDATE audit_events SET action = 'x' WHERE division_code = 110101 AND seq = ${e.seq}`,
+      ),
     ).rejects.toThrow();
   });
 });

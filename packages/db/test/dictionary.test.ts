@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
+import { getTableConfig } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCountyLocalities, readDivisionDictionary } from '../src/dictionary.js';
 import { migrate, readMigrations } from '../src/migrate.js';
 import { getDivision, listDivisions } from '../src/queries/divisions.js';
+import * as schema from '../src/schema.js';
 import { rowsOf, withDivision } from '../src/tenant.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing.js';
-import * as schema from '../src/schema.js';
-import { getTableConfig } from 'drizzle-orm/pg-core';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -28,9 +28,13 @@ describe('division dictionary', () => {
   });
 
   it('is loaded by migration and readable by every scope', async () => {
-    const yichang = await withDivision(t.db, 420581, (tx) => listDivisions(tx, { parent: 420500, limit: 50 }));
+    const yichang = await withDivision(t.db, 420581, (tx) =>
+      listDivisions(tx, { parent: 420500, limit: 50 }),
+    );
     expect(yichang.map((d) => d.name)).toEqual(expect.arrayContaining(['宜都市', '当阳市', '枝江市']));
-    expect(await withDivision(t.db, 110101, (tx) => getDivision(tx, 420000))).toMatchObject({ name: '湖北省' });
+    expect(await withDivision(t.db, 110101, (tx) => getDivision(tx, 420000))).toMatchObject({
+      name: '湖北省',
+    });
   });
 
   it('reads the townships and villages of a county on demand', async () => {
@@ -51,7 +55,9 @@ describe('division dictionary', () => {
 describe('migrations', () => {
   it('are applied once and re-running is a no-op', async () => {
     expect(await migrate(t.admin)).toEqual([]);
-    const applied = rowsOf<{ name: string }>(await t.admin.orm.execute(sql`SELECT name FROM houfu_migrations ORDER BY name`));
+    const applied = rowsOf<{ name: string }>(
+      await t.admin.orm.execute(sql`SELECT name FROM houfu_migrations ORDER BY name`),
+    );
     expect(applied.map((r) => r.name)).toEqual((await readMigrations()).map((m) => m.name));
   });
 

@@ -7,11 +7,21 @@ import { createTestDatabase, type TestDatabase, usingPostgres } from '../src/tes
 
 let t: TestDatabase;
 const township = (county: number, n: number) => county * 1_000_000 + n * 1000;
-const codes = { a: township(420581, 901 + Math.floor(Math.random() * 90)), b: township(420582, 901 + Math.floor(Math.random() * 90)) };
+const codes = {
+  a: township(420581, 901 + Math.floor(Math.random() * 90)),
+  b: township(420582, 901 + Math.floor(Math.random() * 90)),
+};
 
 async function seed(db: Database, county: number, code: number) {
   await withDivision(db, county, (tx) =>
-    insertLocality(tx, { divisionCode: county, code, level: 'township', townshipCode: code, name: '隔离测试镇', source: 'local' }),
+    insertLocality(tx, {
+      divisionCode: county,
+      code,
+      level: 'township',
+      townshipCode: code,
+      name: '隔离测试镇',
+      source: 'local',
+    }),
   );
 }
 
@@ -52,13 +62,24 @@ describe('row-level security', () => {
     const code = township(420582, 990);
     await expect(
       withDivision(t.db, 420581, (tx) =>
-        insertLocality(tx, { divisionCode: 420582, code, level: 'township', townshipCode: code, name: '越权', source: 'local' }),
+        insertLocality(tx, {
+          divisionCode: 420582,
+          code,
+          level: 'township',
+          townshipCode: code,
+          name: '越权',
+          source: 'local',
+        }),
       ),
     ).rejects.toThrow();
   });
 
   it('rejects scopes that are not a division range before touching the database', async () => {
-    for (const scope of [{ lo: 420500, hi: 420581 }, { lo: -1, hi: 5 }, { lo: 420581.5, hi: 420581.5 }]) {
+    for (const scope of [
+      { lo: 420500, hi: 420581 },
+      { lo: -1, hi: 5 },
+      { lo: 420581.5, hi: 420581.5 },
+    ]) {
       await expect(withTenant(t.db, scope, async () => 1)).rejects.toThrow(RangeError);
     }
   });

@@ -81,7 +81,7 @@ export const FieldErrorSchema = z
 
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ example: 'https://houfu.dev/problems/validation_failed' }),
+    type: z.string().openapi({ example: 'urn:houfu:problem:validation_failed' }),
     title: z.string().openapi({ example: 'Validation failed' }),
     status: z.number().int().openapi({ example: 400 }),
     code: z
@@ -106,7 +106,7 @@ export function problemBody(
   errors?: FieldError[],
 ): Problem {
   return {
-    type: `https://houfu.dev/problems/${code}`,
+    type: `urn:houfu:problem:${code}`,
     title: titles[code],
     status: errorCodes[code],
     code,

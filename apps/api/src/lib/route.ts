@@ -9,18 +9,19 @@ type Config = Omit<RouteConfig, 'security' | 'operationId' | 'summary'> & {
 };
 
 /**
- * A route that needs a bearer token and one permission. The permission is enforced by middleware and
- * published as `x-permission`, so the authorisation matrix can be derived from the OpenAPI document.
+ * A route that needs a bearer token and, unless `null`, one permission. The permission is enforced by
+ * middleware and published as `x-permission` (`authenticated` when any valid token will do), so the
+ * authorisation matrix can be derived from the OpenAPI document.
  */
 export function protectedRoute<P extends string, R extends Config & { path: P }>(
-  permission: Permission,
+  permission: Permission | null,
   config: R,
 ) {
   return createRoute({
     ...config,
     security: [{ bearerAuth: [] }],
-    middleware: [requirePermission(permission), ...[config.middleware ?? []].flat()],
-    'x-permission': permission,
+    middleware: [...(permission ? [requirePermission(permission)] : []), ...[config.middleware ?? []].flat()],
+    'x-permission': permission ?? 'authenticated',
     responses: { ...openApiErrorResponses(), ...config.responses },
   });
 }

@@ -20,7 +20,7 @@ export const MeSchema = z
   })
   .openapi('Me');
 
-export const getMe = protectedRoute('divisions:read', {
+export const getMe = protectedRoute(null, {
   method: 'get',
   path: '/v1/me',
   operationId: 'getMe',
