@@ -1,13 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import { isDivisionCode } from '@houfu/domain';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
+import { divisionCodeParam } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 
-const division = z.coerce
-  .number()
-  .int()
-  .refine(isDivisionCode, 'Not a GB/T 2260 division code')
-  .openapi({ description: 'One division’s chain (within your scope).', example: 420581 });
+const division = divisionCodeParam.openapi({
+  description: 'One division’s chain (within your scope).',
+  example: 420581,
+});
 
 export const AuditEventSchema = z
   .object({

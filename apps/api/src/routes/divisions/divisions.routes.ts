@@ -1,13 +1,10 @@
 import { z } from '@hono/zod-openapi';
-import { divisionLevels, isDivisionCode } from '@houfu/domain';
+import { divisionLevels } from '@houfu/domain';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
+import { divisionCodeParam } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 
-const divisionCode = z.coerce
-  .number()
-  .int()
-  .refine(isDivisionCode, 'Not a GB/T 2260 division code')
-  .openapi({ description: 'GB/T 2260 six-digit division code (0 = the nation).', example: 420500 });
+const divisionCode = divisionCodeParam;
 
 export const DivisionSchema = z
   .object({

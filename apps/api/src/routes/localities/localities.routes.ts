@@ -1,18 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import { isDivisionCode, isLocalityCode } from '@houfu/domain';
+import { isLocalityCode } from '@houfu/domain';
 import { ifMatchHeader } from '../../lib/etag.js';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
+import { divisionCodeParam, localityCodeParam } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
 
-const localityCode = z.coerce
-  .number()
-  .int()
-  .refine(isLocalityCode, 'Not a 12-digit statistical code of a township or village')
-  .openapi({
-    description: '12-digit statistical code: county (6) + township (3) + village (3).',
-    example: 420581100201,
-  });
+const localityCode = localityCodeParam;
 
 export const LocalitySchema = z
   .object({
@@ -39,12 +33,7 @@ export const listLocalities = protectedRoute('localities:read', {
   description: 'Townships and villages of the counties in your scope, ordered by county and code.',
   request: {
     query: z.object({
-      county: z.coerce
-        .number()
-        .int()
-        .refine(isDivisionCode, 'Not a division code')
-        .optional()
-        .openapi({ example: 420581 }),
+      county: divisionCodeParam.optional().openapi({ description: 'Only this county.', example: 420581 }),
       township: localityCode
         .optional()
         .openapi({ description: 'Only this township and its villages.', example: 420581100000 }),

@@ -36,7 +36,9 @@ export const issueToken = createRoute({
     'OAuth 2.0 client-credentials grant (RFC 6749 §4.4) for integrators. Secrets are checked in constant time against a scrypt hash; after 5 failures in a row the client is locked for 15 minutes. Tokens are short-lived (HOUFU_CLIENT_TOKEN_TTL seconds) and carry only the granted scopes.',
   request: {
     body: {
-      required: true,
+      // Not `required`: with it, every content type's validator runs on every request. The handler
+      // answers 415 when neither a form nor a JSON body came.
+      required: false,
       content: {
         'application/x-www-form-urlencoded': { schema: TokenRequestSchema },
         'application/json': { schema: TokenRequestSchema },

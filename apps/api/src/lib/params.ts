@@ -1,0 +1,31 @@
+import { z } from '@hono/zod-openapi';
+import { isDivisionCode, isLocalityCode } from '@houfu/domain';
+
+/*
+ * Codes in paths and query strings. Parsed from the digits themselves rather than with z.coerce, which
+ * would turn an empty value (or null) into 0 — the nation — and publish the parameter as nullable.
+ */
+
+/** A GB/T 2260 division code (0 = the nation). */
+export const divisionCodeParam = z
+  .string()
+  .regex(/^\d{1,6}$/, 'Not a GB/T 2260 division code')
+  .transform(Number)
+  .refine(isDivisionCode, 'Not a GB/T 2260 division code')
+  .openapi({
+    type: 'integer',
+    description: 'GB/T 2260 six-digit division code (0 = the nation).',
+    example: 420500,
+  });
+
+/** A 12-digit statistical code of a township (乡镇) or village (村). */
+export const localityCodeParam = z
+  .string()
+  .regex(/^\d{12}$/, 'Not a 12-digit statistical code of a township or village')
+  .transform(Number)
+  .refine(isLocalityCode, 'Not a 12-digit statistical code of a township or village')
+  .openapi({
+    type: 'integer',
+    description: '12-digit statistical code: county (6) + township (3) + village (3).',
+    example: 420581100201,
+  });

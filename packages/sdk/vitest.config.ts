@@ -1,0 +1,5 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: { name: 'sdk', include: ['test/**/*.test.ts'], hookTimeout: 60_000, testTimeout: 30_000 },
+});
