@@ -8,7 +8,7 @@ import { createRouter } from './lib/create-router.js';
 import { onError } from './lib/errors.js';
 import { ApiError, problemResponse } from './lib/problem.js';
 import type { AppDeps } from './lib/types.js';
-import { authenticate } from './middleware/auth.js';
+import { authenticate, knownDivisionsOnly } from './middleware/auth.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { tenantTransaction } from './middleware/tenant.js';
 import { registerDocsPage, registerOpenApi } from './openapi.js';
@@ -26,7 +26,12 @@ const PUBLIC_V1 = new Set(['/v1/oauth/token']);
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
-  const protect = every(authenticate, rateLimit(deps.config.HOUFU_RATE_LIMIT_PER_MINUTE), tenantTransaction);
+  const protect = every(
+    authenticate,
+    knownDivisionsOnly(deps.db),
+    rateLimit(deps.config.HOUFU_RATE_LIMIT_PER_MINUTE),
+    tenantTransaction,
+  );
 
   app.use('*', requestId({ headerName: 'X-Request-Id' }));
   app.use('*', async (c, next) => {

@@ -133,43 +133,52 @@ export interface ChainVerification {
   headHash: string;
 }
 
-/** Recomputes a division's whole chain, page by page. */
+/**
+ * Recomputes a division's chain, page by page, up to the head it reads first: records committed after
+ * that read are left for the next verification, so concurrent appends never look like tampering.
+ */
 export async function verifyAuditChain(
   tx: Tx,
   division: number,
   pageSize = 2_000,
 ): Promise<ChainVerification> {
+  const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.divisionCode, division));
+  const until = head?.seq ?? 0;
   let prev = GENESIS_HASH;
   let expected = 1;
+  const broken = (seq: number, reason: NonNullable<ChainVerification['brokenAt']>['reason']) => ({
+    division,
+    events: expected - 1,
+    valid: false,
+    brokenAt: { seq, reason },
+    headHash: prev,
+  });
   for (;;) {
     const page = await tx
       .select()
       .from(auditEvents)
-      .where(and(eq(auditEvents.divisionCode, division), gt(auditEvents.seq, expected - 1)))
+      .where(
+        and(
+          eq(auditEvents.divisionCode, division),
+          gt(auditEvents.seq, expected - 1),
+          // Without a head, any record at all is evidence of tampering: look for one.
+          head ? lte(auditEvents.seq, until) : undefined,
+        ),
+      )
       .orderBy(asc(auditEvents.seq))
       .limit(pageSize);
     for (const e of page) {
-      const fail = (reason: 'gap' | 'prev_hash' | 'hash') => ({
-        division,
-        events: expected - 1,
-        valid: false,
-        brokenAt: { seq: e.seq, reason },
-        headHash: prev,
-      });
-      if (e.seq !== expected) return fail('gap');
-      if (e.prevHash !== prev) return fail('prev_hash');
-      if (auditHash(prev, e) !== e.hash) return fail('hash');
+      if (!head) return broken(e.seq, 'head');
+      if (e.seq !== expected) return broken(expected, 'gap');
+      if (e.prevHash !== prev) return broken(e.seq, 'prev_hash');
+      if (auditHash(prev, e) !== e.hash) return broken(e.seq, 'hash');
       prev = e.hash;
       expected += 1;
     }
     if (page.length < pageSize) break;
   }
-  const events = expected - 1;
-  const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.divisionCode, division));
-  const headOk = head ? head.seq === events && head.hash === prev : events === 0;
-  return headOk
-    ? { division, events, valid: true, headHash: prev }
-    : { division, events, valid: false, brokenAt: { seq: events + 1, reason: 'head' }, headHash: prev };
+  if (expected - 1 !== until || (head && head.hash !== prev)) return broken(expected, 'head');
+  return { division, events: until, valid: true, headHash: prev };
 }
 
 /** Divisions with a chain inside the caller's scope (RLS limits what is seen). */

@@ -224,11 +224,6 @@ export interface components {
             /** @enum {string} */
             driver: "pglite" | "postgres";
         };
-        Jwks: {
-            keys: {
-                [key: string]: unknown;
-            }[];
-        };
         /** @description RFC 9457 problem details with a stable `code` and, for validation errors, the fields. */
         Problem: {
             /** @example urn:houfu:problem:validation_failed */
@@ -257,6 +252,11 @@ export interface components {
             message: string;
             /** @example too_big */
             code: string;
+        };
+        Jwks: {
+            keys: {
+                [key: string]: unknown;
+            }[];
         };
         TokenResponse: {
             access_token: string;
@@ -485,6 +485,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Unexpected error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database does not answer. */

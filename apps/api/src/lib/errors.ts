@@ -54,19 +54,20 @@ const details: Partial<Record<ErrorCode, string>> = {
   forbidden: 'The operation is outside your division.',
 };
 
+/** Statuses Hono's own middleware raise (body limit, validators, timeout) → our codes. */
+const httpExceptionCodes: Partial<Record<number, ErrorCode>> = {
+  401: 'unauthorized',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  504: 'timeout',
+};
+
 export function onError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ApiError)
     return problemResponse(c, error.code, error.detail, error.errors, error.headers);
   if (error instanceof HTTPException) {
     const status = error.status;
-    const code: ErrorCode =
-      status === 413
-        ? 'payload_too_large'
-        : status === 504
-          ? 'timeout'
-          : status === 401
-            ? 'unauthorized'
-            : 'bad_request';
+    const code: ErrorCode = httpExceptionCodes[status] ?? 'bad_request';
     const detail = status === 400 ? 'The request body is not valid JSON.' : error.message || code;
     return problemResponse(c, code, detail);
   }

@@ -131,6 +131,7 @@ export function problemResponse(
     headers: {
       'content-type': 'application/problem+json; charset=utf-8',
       'cache-control': 'no-store',
+      'x-request-id': requestId,
       ...headers,
     },
   });

@@ -1,4 +1,5 @@
-import type { Permission } from '@houfu/domain';
+import { type Database, listDivisionCodes, withDivision } from '@houfu/db';
+import { NATION, type Permission } from '@houfu/domain';
 import { createMiddleware } from 'hono/factory';
 import { InvalidTokenError, verifyAccessToken } from '../auth/tokens.js';
 import { ApiError } from '../lib/problem.js';
@@ -25,6 +26,31 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next();
 });
+
+/**
+ * Refuses tokens whose division is well-formed but not in the dictionary. The codes are read once per
+ * process (reference data, refreshed only by `houfu migrate`) and read again after a failed load.
+ */
+export function knownDivisionsOnly(db: Database) {
+  let codes: Promise<ReadonlySet<number>> | undefined;
+  const load = () =>
+    withDivision(db, NATION, async (tx) => new Set(await listDivisionCodes(tx))).catch((error: unknown) => {
+      codes = undefined;
+      throw error;
+    });
+  return createMiddleware<AppEnv>(async (c, next) => {
+    codes ??= load();
+    if (!(await codes).has(c.var.principal.division)) {
+      throw new ApiError(
+        'unauthorized',
+        'The token names a division that is not in the dictionary.',
+        [],
+        challenge,
+      );
+    }
+    await next();
+  });
+}
 
 /** Function-level authorisation: the permission map of @houfu/domain, per route. */
 export function requirePermission(permission: Permission) {

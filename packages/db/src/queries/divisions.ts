@@ -52,6 +52,11 @@ export async function getDivisions(tx: Tx, codes: readonly number[]): Promise<Di
     .orderBy(asc(divisions.code));
 }
 
+/** Every code of the dictionary (a few thousand integers). */
+export async function listDivisionCodes(tx: Tx): Promise<number[]> {
+  return (await tx.select({ code: divisions.code }).from(divisions)).map((r) => r.code);
+}
+
 export async function countChildren(tx: Tx, code: number): Promise<number> {
   const [row] = await tx
     .select({ n: sql<number>`count(*)::int` })

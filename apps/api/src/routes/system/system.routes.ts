@@ -19,6 +19,7 @@ export const health = createRoute({
   responses: {
     200: json(HealthSchema, 'Healthy.'),
     503: json(HealthSchema, 'The database does not answer.'),
+    500: problem('Unexpected error.'),
   },
 });
 
