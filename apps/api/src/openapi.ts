@@ -31,7 +31,7 @@ export function registerOpenApi(app: AppOpenAPI) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'An ES256 access token (typ at+jwt): a user token from your identity provider, or an integrator token from POST /v1/oauth/token.',
+      'An ES256 access token (typ at+jwt) signed by this deployment’s keys: an integrator token from POST /v1/oauth/token, or a user token minted with `houfu token` (no identity-provider login is built yet).',
   });
   app.doc31('/openapi.json', openApiConfig);
 }

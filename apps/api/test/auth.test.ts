@@ -379,6 +379,20 @@ describe('POST /v1/oauth/token (integrator client credentials)', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('once a lock has run out, one more wrong secret does not lock the client again', async () => {
+    const { clientId, secret } = await newClient();
+    const grant = (s: string) =>
+      form({ grant_type: 'client_credentials', client_id: clientId, client_secret: s });
+    for (let i = 0; i < 5; i += 1) expect((await grant('bad')).status).toBe(401);
+    expect((await grant(secret)).status).toBe(401);
+    // Let the lock run out (as 15 minutes would).
+    await t.admin.exec(
+      `UPDATE api_clients SET locked_until = now() - interval '1 second' WHERE client_id = '${clientId}'`,
+    );
+    expect((await grant('bad')).status).toBe(401);
+    expect((await grant(secret)).status).toBe(200);
+  });
+
   it('a success resets the failure count (4 failures, success, 4 failures → still not locked)', async () => {
     const { clientId, secret } = await newClient();
     const grant = (s: string) =>

@@ -369,6 +369,9 @@ describe('Idempotency-Key on POST /v1/localities', () => {
     const second = await createVillage(tok.op581 as string, code, '幂等村', { 'idempotency-key': key });
     expect(second.status).toBe(201);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
+    // The replay is its own request: its own id, not the first one's.
+    expect(second.headers.get('x-request-id')).toBeTruthy();
+    expect(second.headers.get('x-request-id')).not.toBe(first.headers.get('x-request-id'));
     expect(await second.text()).toBe(firstBody);
     expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
     expect(second.headers.get('location')).toBe(first.headers.get('location'));

@@ -49,8 +49,8 @@ async function withAdmin<T>(config: AppConfig, fn: (db: Database) => Promise<T>)
   }
 }
 
-async function prepare(db: Database): Promise<void> {
-  const applied = await migrate(db);
+async function prepare(db: Database, config: AppConfig): Promise<void> {
+  const applied = await migrate(db, { apiPassword: config.HOUFU_API_PASSWORD });
   const divisions = await loadDivisionDictionary(db);
   console.error(
     `migrated (${applied.length ? applied.join(', ') : 'up to date'}); ${divisions} divisions in the dictionary`,
@@ -70,7 +70,7 @@ async function serve(config: AppConfig, options: { demo: boolean }): Promise<voi
   const admin = await openAdminDatabase(config);
   let db: Database = admin;
   if (options.demo) {
-    await prepare(admin);
+    await prepare(admin, config);
     await seedDemo(admin, true);
   }
   const keys = await loadKeys(config);
@@ -122,7 +122,10 @@ program
 program
   .command('migrate')
   .description('apply SQL migrations (roles, tables, RLS, grants) and load the division dictionary')
-  .action(() => withAdmin(loadConfig(), prepare));
+  .action(() => {
+    const config = loadConfig();
+    return withAdmin(config, (db) => prepare(db, config));
+  });
 
 program
   .command('seed-demo')

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type AppConfig,
@@ -40,7 +40,45 @@ export async function openAdminDatabase(config: AppConfig): Promise<Database> {
   }
   const dataDir = join(config.HOUFU_DATA_DIR, 'pglite');
   await mkdir(dataDir, { recursive: true });
-  return createDatabase({ dataDir, statementTimeoutMs: config.HOUFU_STATEMENT_TIMEOUT_MS });
+  const release = await lockDataDir(dataDir);
+  try {
+    const db = await createDatabase({ dataDir, statementTimeoutMs: config.HOUFU_STATEMENT_TIMEOUT_MS });
+    return { ...db, close: () => db.close().finally(release) };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same directory would corrupt it.
+ * A pid file claims the directory; one left by a process that no longer runs is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const file = join(dataDir, '..', 'pglite.pid');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(await readFile(file, 'utf8').catch(() => ''));
+      if (holder && holder !== process.pid && isRunning(holder)) {
+        throw new Error(`the embedded database ${dataDir} is in use by process ${holder}; stop it first`);
+      }
+      await rm(file, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${dataDir}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The API's database: on PostgreSQL a pool logged in as houfu_api; embedded, the one PGlite instance. */

@@ -151,6 +151,12 @@ describe('houfu dev (what npm start runs)', () => {
     );
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
+    if (!process.env.DATABASE_URL) {
+      // PGlite is one process's database: a second process is refused while the server holds it.
+      const second = await houfu('seed-demo');
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/in use by process \d+/);
+    }
     const operator = roles.find((r) => r.role === 'county_operator' && r.division === 420581)!;
     const me = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${operator.token}` } });
     expect(await me.json()).toMatchObject({ division: { code: 420581, name: '宜都市' } });

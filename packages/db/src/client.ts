@@ -59,7 +59,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       connection: {
         application_name: 'houfu',
         statement_timeout: statementTimeoutMs,
-        idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+        idle_in_transaction_session_timeout: statementTimeoutMs,
         lock_timeout: statementTimeoutMs,
       },
     });

@@ -57,18 +57,29 @@ async function applied(db: Database): Promise<Map<string, string>> {
 /**
  * Applies pending SQL migrations, each in its own transaction as houfu_owner, serialised by an
  * advisory lock. A migration edited after it was applied is an error, never silently re-run.
+ * With `apiPassword`, sets houfu_api's login password (servers that do not trust local connections).
  * The connection must be administrative (superuser, or a member of houfu_owner); for postgres.js
  * open it with `max: 1`.
  */
-export async function migrate(db: Database): Promise<string[]> {
+export async function migrate(
+  db: Database,
+  options: { apiPassword?: string | undefined } = {},
+): Promise<string[]> {
   for (const statement of bootstrap) await db.exec(statement);
+  // The administrative user runs DDL as the owner and tenant writes (seeding, CLI) as the API role.
+  const memberships = [OWNER_ROLE, API_ROLE].map(
+    (role) => `IF NOT pg_has_role(current_user, '${role}', 'MEMBER') THEN
+        EXECUTE format('GRANT ${role} TO %I', current_user);
+      END IF;`,
+  );
   await db.exec(`DO $$ BEGIN
-      IF NOT pg_has_role(current_user, '${OWNER_ROLE}', 'MEMBER') THEN
-        EXECUTE format('GRANT ${OWNER_ROLE} TO %I', current_user);
-      END IF;
+      ${memberships.join('\n      ')}
     END $$;
     GRANT USAGE, CREATE ON SCHEMA public TO ${OWNER_ROLE};
     GRANT USAGE ON SCHEMA public TO ${API_ROLE};`);
+  if (options.apiPassword) {
+    await db.exec(`ALTER ROLE ${API_ROLE} WITH PASSWORD '${options.apiPassword.replaceAll("'", "''")}'`);
+  }
   const done: string[] = [];
   for (const m of await readMigrations()) {
     const known = (await applied(db)).get(m.name);

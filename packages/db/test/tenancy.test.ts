@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/client.js';
+import { migrate } from '../src/migrate.js';
 import { insertLocality, listLocalities } from '../src/queries/localities.js';
 import { rowsOf, withDivision, withTenant } from '../src/tenant.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../src/testing.js';
@@ -134,6 +135,22 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
        FROM pg_roles r WHERE r.rolname = current_user`,
     );
     expect(me).toEqual({ u: 'houfu_api', su: false, bypass: false, owned: 0 });
+  });
+
+  it('migrate sets the API role password when given one', async () => {
+    const password = async () =>
+      rowsOf<{ set: boolean }>(
+        await t.admin.orm.execute(
+          sql`SELECT rolpassword IS NOT NULL AS set FROM pg_authid WHERE rolname = 'houfu_api'`,
+        ),
+      )[0]?.set;
+    try {
+      await migrate(t.admin, { apiPassword: "it's-a-test" });
+      expect(await password()).toBe(true);
+    } finally {
+      await t.admin.exec('ALTER ROLE houfu_api PASSWORD NULL');
+    }
+    expect(await password()).toBe(false);
   });
 
   it('cannot become the owner', async () => {

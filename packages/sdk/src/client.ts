@@ -33,7 +33,7 @@ export interface HoufuClientOptions {
   baseUrl?: string;
   /** Default `globalThis.fetch`. */
   fetch?: FetchLike;
-  /** A user token (from your identity provider) or a function returning one. */
+  /** A user access token (today minted with `houfu token`) or a function returning one. */
   token?: TokenSource;
   /** Integrator client credentials; the client fetches, caches and refreshes its token. */
   clientCredentials?: ClientCredentials;

@@ -181,7 +181,7 @@ export interface paths {
         };
         /**
          * Verify audit hash chains
-         * @description Recomputes the hash chain of one division (or of every division in your scope that has records, at most 500) and reports the first record that was altered, removed or inserted around the API.
+         * @description Recomputes the hash chain of one division (or of every division in your scope that has records; with more than 500 of them, name one with `division`) and reports the first record that was altered, removed or inserted around the API.
          */
         get: operations["verifyAuditChains"];
         put?: never;
@@ -634,6 +634,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
@@ -654,6 +663,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -718,6 +736,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
@@ -738,6 +765,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -804,6 +840,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
@@ -824,6 +869,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -889,6 +943,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
@@ -909,6 +972,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -981,6 +1053,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The village’s township does not exist or is inactive, or the Idempotency-Key was used with another body. */
             422: {
                 headers: {
@@ -1010,6 +1091,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1077,6 +1167,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
@@ -1097,6 +1196,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1180,6 +1288,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description If-Match is missing. */
             428: {
                 headers: {
@@ -1209,6 +1326,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1275,6 +1401,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
@@ -1295,6 +1430,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1363,6 +1507,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
@@ -1383,6 +1536,15 @@ export interface operations {
             };
             /** @description The database is unavailable; retry with backoff. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long and was stopped; nothing was committed. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,7 +14,7 @@ export const configSchema = z.object({
   HOUFU_JWKS_PATH: z.string().optional(),
   HOUFU_ISSUER: z.string().default('houfu'),
   HOUFU_AUDIENCE: z.string().default('houfu-api'),
-  /** Longest accepted user-token age in seconds (tokens older than this are refused even if unexpired). */
+  /** Longest accepted token age in seconds, user and integrator tokens alike (older ones are refused even if unexpired). */
   HOUFU_MAX_TOKEN_AGE: z.coerce.number().int().min(60).max(86_400).default(43_200),
   HOUFU_CLIENT_TOKEN_TTL: z.coerce.number().int().min(60).max(3_600).default(900),
   HOUFU_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -34,6 +34,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (parsed.data.HOUFU_STATEMENT_TIMEOUT_MS >= parsed.data.HOUFU_REQUEST_TIMEOUT_MS) {
     throw new Error('HOUFU_STATEMENT_TIMEOUT_MS must be below HOUFU_REQUEST_TIMEOUT_MS');
+  }
+  if (parsed.data.HOUFU_CLIENT_TOKEN_TTL > parsed.data.HOUFU_MAX_TOKEN_AGE) {
+    throw new Error(
+      'HOUFU_CLIENT_TOKEN_TTL must not exceed HOUFU_MAX_TOKEN_AGE (tokens would be refused before they expire)',
+    );
   }
   return parsed.data;
 }

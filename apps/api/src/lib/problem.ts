@@ -147,9 +147,11 @@ export function openApiErrorResponses(
     400: 'The request does not match the contract; `errors` names the fields.',
     401: 'Missing, expired or invalid bearer token.',
     403: 'The caller’s roles or scopes do not allow this operation.',
+    413: 'The body is larger than 1 MiB.',
     429: 'Rate limited; retry after the `Retry-After` seconds.',
     500: 'Unexpected error; report the `requestId`.',
     503: 'The database is unavailable; retry with backoff.',
+    504: 'The request took too long and was stopped; nothing was committed.',
     ...extra,
   } as Record<number, string>;
   return Object.fromEntries(

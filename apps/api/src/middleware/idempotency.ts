@@ -62,7 +62,11 @@ export function idempotency(options: { required: boolean }) {
       }
       c.res = new Response(previous.responseBody, {
         status: previous.responseStatus,
-        headers: { ...previous.responseHeaders, 'idempotent-replayed': 'true' },
+        headers: {
+          ...previous.responseHeaders,
+          'idempotent-replayed': 'true',
+          'x-request-id': c.var.requestId,
+        },
       });
       return;
     }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { apiClients } from '../schema.js';
 
@@ -13,13 +13,17 @@ export async function insertApiClient(
   return created;
 }
 
+/** One client, with `locked` computed by the database clock (the one that set `locked_until`). */
 export async function getApiClient(
   tx: Tx,
   division: number,
   clientId: string,
-): Promise<ApiClient | undefined> {
+): Promise<(ApiClient & { locked: boolean }) | undefined> {
   const [row] = await tx
-    .select()
+    .select({
+      ...getTableColumns(apiClients),
+      locked: sql<boolean>`coalesce(${apiClients.lockedUntil} > now(), false)`,
+    })
     .from(apiClients)
     .where(and(eq(apiClients.divisionCode, division), eq(apiClients.clientId, clientId)));
   return row;
@@ -36,9 +40,12 @@ export async function recordApiClientFailure(
   await tx
     .update(apiClients)
     .set({
-      failedAttempts: sql`${apiClients.failedAttempts} + 1`,
-      lockedUntil: sql`CASE WHEN ${apiClients.failedAttempts} + 1 >= ${maxFailures}
-        THEN now() + make_interval(mins => ${lockMinutes}) ELSE ${apiClients.lockedUntil} END`,
+      // A lock that has run out starts the count afresh.
+      failedAttempts: sql`CASE WHEN ${apiClients.lockedUntil} <= now() THEN 1 ELSE ${apiClients.failedAttempts} + 1 END`,
+      lockedUntil: sql`CASE
+        WHEN ${apiClients.lockedUntil} <= now() THEN NULL
+        WHEN ${apiClients.failedAttempts} + 1 >= ${maxFailures} THEN now() + make_interval(mins => ${lockMinutes})
+        ELSE ${apiClients.lockedUntil} END`,
     })
     .where(and(eq(apiClients.divisionCode, division), eq(apiClients.clientId, clientId)));
 }

@@ -58,9 +58,20 @@ export const verify: RouteHandler<typeof verifyAuditChains, AppEnv> = async (c) 
     throw new ApiError('not_found', `Division ${division} is not within your scope.`);
   }
   const divisions =
-    division !== undefined
-      ? [division]
-      : (await auditedDivisions(tx, scopeOf(principal.division))).slice(0, MAX_CHAINS);
+    division !== undefined ? [division] : await auditedDivisions(tx, scopeOf(principal.division));
+  if (divisions.length > MAX_CHAINS) {
+    throw new ApiError(
+      'validation_failed',
+      `Your scope has ${divisions.length} audited divisions; verify them one at a time.`,
+      [
+        {
+          field: 'query.division',
+          message: `Required when more than ${MAX_CHAINS} divisions have records`,
+          code: 'too_many',
+        },
+      ],
+    );
+  }
   const chains = [];
   for (const d of divisions) {
     const r = await verifyAuditChain(tx, d);

@@ -80,7 +80,7 @@ export const verifyAuditChains = protectedRoute('audit:verify', {
   tags: ['audit'],
   summary: 'Verify audit hash chains',
   description:
-    'Recomputes the hash chain of one division (or of every division in your scope that has records, at most 500) and reports the first record that was altered, removed or inserted around the API.',
+    'Recomputes the hash chain of one division (or of every division in your scope that has records; with more than 500 of them, name one with `division`) and reports the first record that was altered, removed or inserted around the API.',
   request: { query: z.object({ division: division.optional() }) },
   responses: {
     200: json(

@@ -24,6 +24,9 @@ export function divisionOfClientId(clientId: string): number | undefined {
   return isDivisionCode(division) ? division : undefined;
 }
 
+/** A well-formed hash that no secret matches (random salt and key). */
+const UNKNOWN_CLIENT_HASH = `scrypt$16384$8$1$${randomBytes(16).toString('base64url')}$${randomBytes(32).toString('base64url')}`;
+
 const invalidClient = () => new ApiError('invalid_client', 'Client authentication failed.');
 
 /** Checks credentials and returns the scopes to grant. Failures are counted in their own commit. */
@@ -37,8 +40,12 @@ export async function authenticateClient(
   if (division === undefined) throw invalidClient();
   const outcome = await withDivision(db, division, async (tx) => {
     const client = await getApiClient(tx, division, clientId);
-    if (!client || client.revokedAt) return 'invalid' as const;
-    if (client.lockedUntil && client.lockedUntil > new Date()) return 'locked' as const;
+    if (!client || client.revokedAt) {
+      // Same work as a real check, so timing does not tell whether a client id exists.
+      await verifySecret(secret, UNKNOWN_CLIENT_HASH);
+      return 'invalid' as const;
+    }
+    if (client.locked) return 'locked' as const;
     if (!(await verifySecret(secret, client.secretHash))) {
       await recordApiClientFailure(tx, division, clientId, MAX_FAILURES, LOCK_MINUTES);
       return 'invalid' as const;
