@@ -3,6 +3,7 @@
  * idempotency contracts, and tenancy (BOLA/BFLA): foreign rows answer 404 and leak nothing.
  */
 import { randomUUID } from 'node:crypto';
+import { usingPostgres } from '@houfu/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, makeTownship, problem, type TestApp } from './helpers.js';
 
@@ -386,6 +387,31 @@ describe('Idempotency-Key on POST /v1/localities', () => {
     const plain = await createVillage(tok.op581 as string, code, '幂等村');
     expect(plain.status).toBe(409);
   });
+
+  // Needs two sessions: PGlite is one session, in which an advisory lock is re-entrant.
+  it.runIf(usingPostgres())(
+    'while a request with the key is still running → 409 idempotency_in_progress',
+    async () => {
+      const { township } = await makeTownship(t.db, 420581, 0);
+      const key = randomUUID();
+      // Stand in for the running first request: hold the key's lock from another session.
+      await t.admin.exec(`SELECT pg_advisory_lock(420581, hashtext('${key}'))`);
+      try {
+        const busy = await createVillage(tok.op581 as string, township.code + 203, '并发村', {
+          'idempotency-key': key,
+        });
+        expect(busy.status).toBe(409);
+        expect((await problem(busy)).code).toBe('idempotency_in_progress');
+        expect(busy.headers.get('retry-after')).toBe('1');
+      } finally {
+        await t.admin.exec(`SELECT pg_advisory_unlock(420581, hashtext('${key}'))`);
+      }
+      const after = await createVillage(tok.op581 as string, township.code + 203, '并发村', {
+        'idempotency-key': key,
+      });
+      expect(after.status).toBe(201);
+    },
+  );
 
   it('same key + a different body → 422 idempotency_key_reused', async () => {
     const { township } = await makeTownship(t.db, 420581, 0);

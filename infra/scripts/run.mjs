@@ -3,13 +3,13 @@
 //   npm start      → install, build, migrate the embedded database, load demo data, serve the API
 //   npm test       → install, run every test of every package (PGlite; PostgreSQL when DATABASE_URL is set)
 //   npm run houfu -- <command>  → the command line (migrate, seed-demo, token, …)
-// Plain Node on purpose: it must run before any dependency is installed.
+// Plain Node on purpose: it must run before any dependency is installed. Run from package.json.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PNPM_VERSION = '10.34.8';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const env = {
   ...process.env,
   TURBO_TELEMETRY_DISABLED: '1',
@@ -69,9 +69,19 @@ switch (task) {
     process.exit(run(process.execPath, ['--enable-source-maps', cli, ...rest]));
     break;
   case 'test':
-    process.exit(run(pnpmCmd, [...pnpmPrefix, 'exec', 'vitest', 'run', ...rest]));
+    process.exit(
+      run(pnpmCmd, [
+        ...pnpmPrefix,
+        'exec',
+        'vitest',
+        'run',
+        '--config',
+        'infra/vitest/vitest.config.ts',
+        ...rest,
+      ]),
+    );
     break;
   default:
-    console.error('usage: node scripts/run.mjs start|test|houfu [args…]');
+    console.error('usage: node infra/scripts/run.mjs start|test|houfu [args…]');
     process.exit(2);
 }
