@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { scrubSensitive } from '@houfu/domain';
 import { bodyLimit } from 'hono/body-limit';
 import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
 import { createRouter } from './lib/create-router.js';
@@ -16,7 +17,7 @@ import audit from './routes/audit/audit.index.js';
 import divisions from './routes/divisions/divisions.index.js';
 import localities from './routes/localities/localities.index.js';
 import me from './routes/me/me.index.js';
-import oauth from './routes/oauth/oauth.index.js';
+import { createOAuthRouter } from './routes/oauth/oauth.index.js';
 import system from './routes/system/system.index.js';
 
 /** JSON bodies are capped at 1 MiB (uploads will have their own streaming routes). */
@@ -33,7 +34,18 @@ export function createApp(deps: AppDeps) {
     tenantTransaction,
   );
 
-  app.use('*', requestId({ headerName: 'X-Request-Id' }));
+  // A caller's X-Request-Id is kept when it is short, plain and carries no ID or account number
+  // (it ends up in logs and audit records); otherwise the server makes one.
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const id =
+      incoming && /^[\w=.:-]{1,255}$/.test(incoming) && scrubSensitive(incoming) === incoming
+        ? incoming
+        : randomUUID();
+    c.set('requestId', id);
+    c.header('X-Request-Id', id);
+    await next();
+  });
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     const started = performance.now();
@@ -73,7 +85,7 @@ export function createApp(deps: AppDeps) {
     return PUBLIC_V1.has(c.req.path) ? next() : protect(c, next);
   });
 
-  const routes = [system, oauth, me, divisions, localities, audit] as const;
+  const routes = [system, createOAuthRouter(), me, divisions, localities, audit] as const;
   for (const r of routes) app.route('/', r);
 
   registerOpenApi(app);

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
 import type { AppEnv, AppOpenAPI } from './lib/types.js';
 
-export const API_VERSION = '0.1.0';
+const API_VERSION = '0.1.0';
 
 export const openApiConfig: Parameters<AppOpenAPI['getOpenAPI31Document']>[0] = {
   openapi: '3.1.0',

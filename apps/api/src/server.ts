@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { Database } from '@houfu/db';
 import { createApp } from './app.js';
 import type { KeyStore } from './auth/keys.js';
+import { tokenSettingsFrom } from './auth/tokens.js';
 import type { AppConfig } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
 
@@ -23,15 +24,11 @@ export async function startServer(
     db,
     keys,
     logger,
-    tokens: {
-      issuer: config.HOUFU_ISSUER,
-      audience: config.HOUFU_AUDIENCE,
-      maxTokenAge: config.HOUFU_MAX_TOKEN_AGE,
-    },
+    tokens: tokenSettingsFrom(config),
     config,
     now: () => new Date(),
   });
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const server = serve(
       { fetch: app.fetch, hostname: config.HOST, port: config.PORT },
       (info: AddressInfo) => {
@@ -44,5 +41,6 @@ export async function startServer(
       },
     );
     (server as Server).headersTimeout = config.HOUFU_REQUEST_TIMEOUT_MS + 5_000;
+    server.once('error', reject); // e.g. EADDRINUSE
   });
 }

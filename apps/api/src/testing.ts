@@ -4,11 +4,15 @@ import { createTestDatabase, type TestDatabase } from '@houfu/db/testing';
 import { type Role, townshipCodeFrom9 } from '@houfu/domain';
 import { createApp } from './app.js';
 import { ephemeralKeyStore, type KeyStore } from './auth/keys.js';
-import { signUserToken, type TokenSettings } from './auth/tokens.js';
+import { signUserToken, type TokenSettings, tokenSettingsFrom } from './auth/tokens.js';
 import { type AppConfig, configSchema } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
 
-export const tokenSettings: TokenSettings = { issuer: 'houfu', audience: 'houfu-api', maxTokenAge: 3600 };
+/** The defaults, with a one-hour token age so tests of stale tokens stay short. */
+export const tokenSettings: TokenSettings = tokenSettingsFrom({
+  ...configSchema.parse({}),
+  HOUFU_MAX_TOKEN_AGE: 3600,
+});
 
 export interface TestApp extends TestDatabase {
   app: ReturnType<typeof createApp>;

@@ -258,6 +258,44 @@ describe('POST /v1/oauth/token (integrator client credentials)', () => {
     scope: string;
   }
 
+  it('throttles one client id before any database or hashing work → 429 with Retry-After', async () => {
+    const id = 'hf_420000_ffffeeeeddddcccc'; // used by this test only
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i += 1) {
+      statuses.push(
+        (await form({ grant_type: 'client_credentials', client_id: id, client_secret: 'x' })).status,
+      );
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    const res = await form({ grant_type: 'client_credentials', client_id: id, client_secret: 'x' });
+    expect(res.status).toBe(429);
+    expect((await problem(res)).code).toBe('rate_limited');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('HTTP Basic credentials that are not form-encoded → 401 invalid_client, never a 500', async () => {
+    const res = await form(
+      { grant_type: 'client_credentials' },
+      { authorization: `Basic ${Buffer.from('hf_420000_%zz:%E0%A4%A').toString('base64')}` },
+    );
+    expect(res.status).toBe(401);
+    expect((await problem(res)).code).toBe('invalid_client');
+  });
+
+  it('the lock is an audit record of its own (outcome failure)', async () => {
+    const { clientId } = await newClient();
+    for (let i = 0; i < 5; i += 1) {
+      await form({ grant_type: 'client_credentials', client_id: clientId, client_secret: `bad${i}` });
+    }
+    const auditor = await t.token(420000, ['auditor']);
+    const res = await t.call('GET', `/v1/audit-events?entity_id=${clientId}&action=api_client.lock`, {
+      token: auditor,
+    });
+    const { data } = (await res.json()) as { data: { outcome: string; actor: { sub: string } }[] };
+    expect(data).toHaveLength(1);
+    expect(data[0]).toMatchObject({ outcome: 'failure', actor: { sub: `client:${clientId}` } });
+  });
+
   it('a form-encoded grant answers a Bearer token that reads but cannot write', async () => {
     const { clientId, secret } = await newClient();
     expect(clientId).toMatch(/^hf_420000_[a-z0-9]+$/);

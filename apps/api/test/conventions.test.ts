@@ -93,6 +93,31 @@ describe('validation names the field', () => {
     township = (await makeTownship(t.db, 420581, 0)).township.code;
   });
 
+  it('values the database cannot hold → 400, never a 500', async () => {
+    const nul = await t.call('POST', '/v1/localities', {
+      token: operator,
+      body: { code: township + 301, name: '村\u0000' },
+    });
+    expect(nul.status).toBe(400);
+    expect((await problem(nul)).errors?.map((e) => e.field)).toContain('name');
+    const lone = await t.call('POST', '/v1/localities', {
+      token: operator,
+      body: `{"code": ${township + 302}, "name": "\\ud800村"}`,
+    });
+    expect(lone.status).toBe(400);
+    for (const path of [
+      '/v1/divisions?q=%00',
+      '/v1/audit-events?entity_id=%00',
+      '/v1/audit-events?to=0000-01-01T00:00:00Z',
+      `/v1/divisions?cursor=${Buffer.from('3000000000').toString('base64url')}`,
+    ]) {
+      const token = path.includes('audit') ? await t.token(420581, ['county_approver']) : operator;
+      const res = await t.call('GET', path, { token });
+      expect(res.status, path).toBe(400);
+      expect((await problem(res)).code).toBe('validation_failed');
+    }
+  });
+
   it('malformed JSON → 400 problem, never a 500', async () => {
     for (const body of ['{bad', '{"code": 1,', '']) {
       const res = await t.call('POST', '/v1/localities', { token: operator, body });

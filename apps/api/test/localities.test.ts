@@ -395,7 +395,8 @@ describe('Idempotency-Key on POST /v1/localities', () => {
       const { township } = await makeTownship(t.db, 420581, 0);
       const key = randomUUID();
       // Stand in for the running first request: hold the key's lock from another session.
-      await t.admin.exec(`SELECT pg_advisory_lock(420581, hashtext('${key}'))`);
+      const lock = `hashtextextended(E'420581\\nuser:county_operator:420581\\n${key}', 0)`;
+      await t.admin.exec(`SELECT pg_advisory_lock(${lock})`);
       try {
         const busy = await createVillage(tok.op581 as string, township.code + 203, '并发村', {
           'idempotency-key': key,
@@ -404,7 +405,7 @@ describe('Idempotency-Key on POST /v1/localities', () => {
         expect((await problem(busy)).code).toBe('idempotency_in_progress');
         expect(busy.headers.get('retry-after')).toBe('1');
       } finally {
-        await t.admin.exec(`SELECT pg_advisory_unlock(420581, hashtext('${key}'))`);
+        await t.admin.exec(`SELECT pg_advisory_unlock(${lock})`);
       }
       const after = await createVillage(tok.op581 as string, township.code + 203, '并发村', {
         'idempotency-key': key,
@@ -477,6 +478,18 @@ describe('Idempotency-Key on POST /v1/localities', () => {
     expect(other.headers.get('idempotent-replayed')).toBeNull();
     const body = await json<Locality>(other);
     expect(body).toMatchObject({ code: b.township.code + 206, county_code: 420582, name: '当阳村' });
+  });
+
+  it('the same key used by two callers of one county is independent', async () => {
+    const { township } = await makeTownship(t.db, 420581, 0);
+    const key = `import-row-${randomUUID()}`;
+    const colleague = await t.token(420581, ['county_operator'], 'user:colleague:420581');
+    const mine = await createVillage(tok.op581 as string, township.code + 207, '甲组', {
+      'idempotency-key': key,
+    });
+    const theirs = await createVillage(colleague, township.code + 208, '乙组', { 'idempotency-key': key });
+    expect([mine.status, theirs.status]).toEqual([201, 201]);
+    expect(theirs.headers.get('idempotent-replayed')).toBeNull();
   });
 });
 

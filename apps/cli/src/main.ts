@@ -9,6 +9,7 @@ import {
   revokeClient,
   signUserToken,
   startServer,
+  tokenSettingsFrom,
   writeKeyFile,
 } from '@houfu/api';
 import {
@@ -25,11 +26,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEMO_COUNTIES, devTokens } from './demo.js';
 import {
   cliLogger,
+  dictionaryLoaded,
   keyFilePath,
   loadKeys,
   openAdminDatabase,
   openApiDatabase,
-  tokenSettings,
+  usesPostgres,
 } from './runtime.js';
 
 const SYSTEM_ACTOR = { sub: 'system:cli', kind: 'system' as const, division: NATION };
@@ -65,30 +67,37 @@ async function seedDemo(db: Database, onlyIfEmpty: boolean): Promise<void> {
   }
 }
 
+/**
+ * Serves the API. `dev` first migrates and seeds through the administrative connection; the server
+ * itself only ever holds the API role's connection (on PostgreSQL) or the embedded database.
+ */
 async function serve(config: AppConfig, options: { demo: boolean }): Promise<void> {
   const logger = cliLogger(config);
-  const admin = await openAdminDatabase(config);
-  let db: Database = admin;
+  let db: Database | undefined;
   if (options.demo) {
+    const admin = await openAdminDatabase(config);
     await prepare(admin, config);
     await seedDemo(admin, true);
+    if (usesPostgres(config)) await admin.close();
+    else db = admin;
   }
-  const keys = await loadKeys(config);
-  if (config.DATABASE_URL) {
-    await admin.close();
-    db = await openApiDatabase(config);
+  db ??= await openApiDatabase(config);
+  if (!(await dictionaryLoaded(db))) {
+    await db.close();
+    throw new Error('the database is not migrated: run `houfu migrate` first');
   }
+  const keys = await loadKeys(config, { create: options.demo });
   const server = await startServer(config, db, keys.store, logger);
   if (options.demo) {
     const ttl = config.HOUFU_MAX_TOKEN_AGE;
-    const tokens = await devTokens(db, keys.store, tokenSettings(config), ttl);
+    const tokens = await devTokens(db, keys.store, tokenSettingsFrom(config), ttl);
     const lines = tokens.map(
       (t) =>
         `  ${t.role.padEnd(16)} ${String(t.division).padStart(6, '0')} ${t.divisionName}（${t.label}）\n  ${t.token}\n`,
     );
     process.stdout.write(
       `\n后扶 Houfu API on ${server.url}  (docs: ${server.url}/docs, OpenAPI: ${server.url}/openapi.json)\n` +
-        `Database: ${db.kind === 'pglite' ? `embedded PGlite in ${config.HOUFU_DATA_DIR}/pglite` : 'PostgreSQL (DATABASE_URL)'}\n` +
+        `Database: ${db.kind === 'pglite' ? `embedded PGlite in ${config.HOUFU_DATA_DIR}/pglite` : 'PostgreSQL, as houfu_api'}\n` +
         `Dev tokens, valid ${ttl / 3600} h — send as "Authorization: Bearer <token>":\n\n${lines.join('\n')}\n` +
         `Try: curl -H "Authorization: Bearer $TOKEN" ${server.url}/v1/me\n`,
     );
@@ -150,9 +159,9 @@ program
       return parsed.data;
     });
     const ttl = Math.min(o.ttl, config.HOUFU_MAX_TOKEN_AGE);
-    const { store } = await loadKeys(config);
+    const { store } = await loadKeys(config, { create: true });
     process.stdout.write(
-      `${await signUserToken(store, tokenSettings(config), { sub: o.sub, division: o.division, roles, name: o.name, ttlSeconds: ttl })}\n`,
+      `${await signUserToken(store, tokenSettingsFrom(config), { sub: o.sub, division: o.division, roles, name: o.name, ttlSeconds: ttl })}\n`,
     );
   });
 
@@ -164,7 +173,11 @@ client
   .description('register a client; prints its id and secret once (the secret is stored only as a hash)')
   .requiredOption('--division <code>', 'the division whose data the client may read', divisionOption)
   .requiredOption('--name <name>', 'e.g. 工商银行宜昌分行')
-  .option('--scopes <scopes>', 'space-separated scopes', integratorScopes.join(' '))
+  .option(
+    '--scopes <scopes>',
+    `space-separated, from: ${integratorScopes.join(' ')}`,
+    'divisions:read localities:read',
+  )
   .action(async (o: { division: number; name: string; scopes: string }) => {
     const scopes = parseScopes(o.scopes);
     const outside = scopes.filter((s) => !integratorScopes.includes(s));

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type AppConfig,
@@ -7,21 +7,26 @@ import {
   type KeyStore,
   keyStoreFrom,
   loadOrCreateKeyFile,
-  type TokenSettings,
+  readKeyFile,
 } from '@houfu/api';
-import { apiDatabaseUrl, createDatabase, type Database } from '@houfu/db';
+import { apiDatabaseUrl, createDatabase, type Database, getDivision, withDivision } from '@houfu/db';
+import { NATION } from '@houfu/domain';
+import lockfile from 'proper-lockfile';
 
 export const keyFilePath = (config: AppConfig) =>
   config.HOUFU_JWKS_PATH ?? join(config.HOUFU_DATA_DIR, 'keys', 'jwks.json');
 
-export const tokenSettings = (config: AppConfig): TokenSettings => ({
-  issuer: config.HOUFU_ISSUER,
-  audience: config.HOUFU_AUDIENCE,
-  maxTokenAge: config.HOUFU_MAX_TOKEN_AGE,
-});
-
-export async function loadKeys(config: AppConfig): Promise<{ file: KeyFile; store: KeyStore }> {
-  const file = await loadOrCreateKeyFile(keyFilePath(config));
+/** The signing keys; only development commands (`dev`, `token`) create a key file when it is missing. */
+export async function loadKeys(
+  config: AppConfig,
+  options: { create: boolean },
+): Promise<{ file: KeyFile; store: KeyStore }> {
+  const path = keyFilePath(config);
+  const file = options.create ? await loadOrCreateKeyFile(path) : await readKeyFile(path);
+  if (!file)
+    throw new Error(
+      `no signing keys at ${path}: create them with \`houfu keys add\` (or set HOUFU_JWKS_PATH)`,
+    );
   return { file, store: await keyStoreFrom(file) };
 }
 
@@ -52,43 +57,54 @@ export async function openAdminDatabase(config: AppConfig): Promise<Database> {
 
 /**
  * PGlite is one process's database: a second process opening the same directory would corrupt it.
- * A pid file claims the directory; one left by a process that no longer runs is taken over.
+ * The directory is claimed with proper-lockfile (a lock directory refreshed every 10 s; one left by a
+ * process that died is taken over after a minute).
  */
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const file = join(dataDir, '..', 'pglite.pid');
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      await writeFile(file, String(process.pid), { flag: 'wx' });
-      return () => rm(file, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(await readFile(file, 'utf8').catch(() => ''));
-      if (holder && holder !== process.pid && isRunning(holder)) {
-        throw new Error(`the embedded database ${dataDir} is in use by process ${holder}; stop it first`);
-      }
-      await rm(file, { force: true });
-    }
-  }
-  throw new Error(`could not lock ${dataDir}`);
-}
-
-function isRunning(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return await lockfile.lock(dataDir, {
+      lockfilePath: `${dataDir}.lock`,
+      realpath: false,
+      stale: 60_000,
+      update: 10_000,
+      // A long blocking query can delay a refresh; say so rather than crash the server.
+      onCompromised: (error) =>
+        console.error(`warning: the lock on ${dataDir} was compromised: ${error.message}`),
+    });
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new Error(`the embedded database ${dataDir} is in use by another process; stop it first`);
+    }
+    throw error;
   }
 }
 
-/** The API's database: on PostgreSQL a pool logged in as houfu_api; embedded, the one PGlite instance. */
-export async function openApiDatabase(config: AppConfig, embedded?: Database): Promise<Database> {
-  if (!config.DATABASE_URL) return embedded ?? openAdminDatabase(config);
+/** Whether the server runs on PostgreSQL (either URL set) rather than the embedded PGlite. */
+export const usesPostgres = (config: AppConfig) => Boolean(config.DATABASE_URL || config.API_DATABASE_URL);
+
+/**
+ * The API's database: on PostgreSQL a pool logged in as houfu_api (API_DATABASE_URL, or derived from
+ * DATABASE_URL), never the administrative login; embedded, the one PGlite instance.
+ */
+export async function openApiDatabase(config: AppConfig): Promise<Database> {
+  if (!usesPostgres(config)) return openAdminDatabase(config);
+  const url =
+    config.API_DATABASE_URL ??
+    apiDatabaseUrl(config.DATABASE_URL ?? '', undefined, config.HOUFU_API_PASSWORD);
   return createDatabase({
-    url: apiDatabaseUrl(config.DATABASE_URL, config.API_DATABASE_URL, config.HOUFU_API_PASSWORD),
+    url,
     max: config.HOUFU_DB_POOL_MAX,
     statementTimeoutMs: config.HOUFU_STATEMENT_TIMEOUT_MS,
   });
 }
 
 export const cliLogger = (config: AppConfig) => createLogger(config.LOG_LEVEL);
+
+/** Whether `houfu migrate` has run: the division dictionary is readable (by the API role too). */
+export async function dictionaryLoaded(db: Database): Promise<boolean> {
+  try {
+    return (await withDivision(db, NATION, (tx) => getDivision(tx, NATION))) !== undefined;
+  } catch {
+    return false;
+  }
+}

@@ -118,6 +118,42 @@ describe('houfu migrate, seed-demo, client, audit-verify', () => {
   });
 });
 
+describe('houfu serve', () => {
+  // The suite's PostgreSQL is migrated by design: this case is the embedded database's.
+  it.runIf(!process.env.DATABASE_URL)('refuses an embedded database that was never migrated', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'houfu-empty-'));
+    try {
+      const { stderr, code } = await exec(process.execPath, [bin, 'serve'], {
+        env: { ...process.env, HOUFU_DATA_DIR: empty, PORT: '0' },
+      }).then(
+        (r) => ({ ...r, code: 0 }),
+        (e: { stderr: string; code: number }) => e,
+      );
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/not migrated: run `houfu migrate` first/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start without signing keys instead of inventing new ones', async () => {
+    await houfu('migrate');
+    const r = await exec(process.execPath, [bin, 'serve'], {
+      env: {
+        ...process.env,
+        HOUFU_DATA_DIR: dataDir,
+        HOUFU_JWKS_PATH: join(dataDir, 'missing.json'),
+        PORT: '0',
+      },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { stderr: string; code: number }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no signing keys at .*missing\.json/);
+  });
+});
+
 describe('houfu dev (what npm start runs)', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
@@ -155,7 +191,7 @@ describe('houfu dev (what npm start runs)', () => {
       // PGlite is one process's database: a second process is refused while the server holds it.
       const second = await houfu('seed-demo');
       expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(/in use by process \d+/);
+      expect(second.stderr).toMatch(/in use by another process/);
     }
     const operator = roles.find((r) => r.role === 'county_operator' && r.division === 420581)!;
     const me = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${operator.token}` } });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
-import { and, asc, desc, eq, gt, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from './client.js';
 import { auditEvents, auditHeads } from './schema.js';
 import { rowsOf } from './tenant.js';
@@ -57,20 +57,18 @@ export function auditHash(prevHash: string, e: Hashed): string {
 }
 
 /**
- * Appends one record to its division's chain, in the caller's transaction. The head row's lock
- * (taken by the upsert) serialises writers within a division until commit, so the chain never forks.
+ * Appends one record to its division's chain, in the caller's transaction. `audit_next()` (an owner
+ * function) locks the division's head row until commit, which serialises writers within a division so
+ * the chain never forks; the insert trigger checks the link and advances the head.
  */
 export async function appendAudit(tx: Tx, input: AuditInput): Promise<AuditEvent> {
-  const [head] = rowsOf<{ seq: string | number; hash: string }>(
-    await tx.execute(sql`
-      INSERT INTO audit_heads (division_code, seq, hash) VALUES (${input.division}, 1, ${GENESIS_HASH})
-      ON CONFLICT (division_code) DO UPDATE SET seq = audit_heads.seq + 1
-      RETURNING seq, hash`),
+  const [head] = rowsOf<{ next_seq: string | number; prev_hash: string }>(
+    await tx.execute(sql`SELECT next_seq, prev_hash FROM audit_next(${input.division})`),
   );
   if (!head) throw new Error('audit head not returned');
   const record: Hashed = {
     divisionCode: input.division,
-    seq: Number(head.seq),
+    seq: Number(head.next_seq),
     occurredAt: input.occurredAt,
     actorSub: input.actor.sub,
     actorKind: input.actor.kind,
@@ -82,8 +80,7 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<AuditEvent
     requestId: input.requestId,
     outcome: input.outcome ?? 'success',
   };
-  const event: AuditEvent = { ...record, prevHash: head.hash, hash: auditHash(head.hash, record) };
-  await tx.update(auditHeads).set({ hash: event.hash }).where(eq(auditHeads.divisionCode, input.division));
+  const event: AuditEvent = { ...record, prevHash: head.prev_hash, hash: auditHash(head.prev_hash, record) };
   await tx.insert(auditEvents).values(event);
   return event;
 }
@@ -134,14 +131,21 @@ export interface ChainVerification {
 }
 
 /**
- * Recomputes a division's chain, page by page, up to the head it reads first: records committed after
- * that read are left for the next verification, so concurrent appends never look like tampering.
+ * Recomputes a division's chain page by page, up to the head. The highest stored seq is read before the
+ * head, so records committed meanwhile never look like tampering, while records beyond the head (or
+ * without one) do. Only the owner can move a head; the API role cannot.
  */
 export async function verifyAuditChain(
   tx: Tx,
   division: number,
-  pageSize = 2_000,
+  options: { pageSize?: number; signal?: AbortSignal } = {},
 ): Promise<ChainVerification> {
+  const pageSize = options.pageSize ?? 2_000;
+  const [last] = await tx
+    .select({ seq: sql<string | number | null>`max(${auditEvents.seq})` })
+    .from(auditEvents)
+    .where(eq(auditEvents.divisionCode, division));
+  const stored = Number(last?.seq ?? 0);
   const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.divisionCode, division));
   const until = head?.seq ?? 0;
   let prev = GENESIS_HASH;
@@ -153,22 +157,22 @@ export async function verifyAuditChain(
     brokenAt: { seq, reason },
     headHash: prev,
   });
-  for (;;) {
+  if (stored > until) return broken(until + 1, 'head');
+  while (expected <= until) {
+    options.signal?.throwIfAborted();
     const page = await tx
       .select()
       .from(auditEvents)
       .where(
         and(
           eq(auditEvents.divisionCode, division),
-          gt(auditEvents.seq, expected - 1),
-          // Without a head, any record at all is evidence of tampering: look for one.
-          head ? lte(auditEvents.seq, until) : undefined,
+          gte(auditEvents.seq, expected),
+          lte(auditEvents.seq, until),
         ),
       )
       .orderBy(asc(auditEvents.seq))
       .limit(pageSize);
     for (const e of page) {
-      if (!head) return broken(e.seq, 'head');
       if (e.seq !== expected) return broken(expected, 'gap');
       if (e.prevHash !== prev) return broken(e.seq, 'prev_hash');
       if (auditHash(prev, e) !== e.hash) return broken(e.seq, 'hash');
@@ -177,20 +181,19 @@ export async function verifyAuditChain(
     }
     if (page.length < pageSize) break;
   }
-  if (expected - 1 !== until || (head && head.hash !== prev)) return broken(expected, 'head');
+  if (expected - 1 !== until) return broken(expected, 'gap');
+  if (head && head.hash !== prev) return broken(until, 'head');
   return { division, events: until, valid: true, headHash: prev };
 }
 
-/** Divisions with a chain inside the caller's scope (RLS limits what is seen). */
-export async function auditedDivisions(tx: Tx, within?: { lo: number; hi: number }): Promise<number[]> {
-  const rows = await tx
-    .select({ d: auditHeads.divisionCode })
-    .from(auditHeads)
-    .where(
-      within
-        ? and(gte(auditHeads.divisionCode, within.lo), lte(auditHeads.divisionCode, within.hi))
-        : undefined,
-    )
-    .orderBy(asc(auditHeads.divisionCode));
+/** Divisions inside `within` that have audit records or a head (RLS limits what is seen). */
+export async function auditedDivisions(tx: Tx, within: { lo: number; hi: number }): Promise<number[]> {
+  const rows = rowsOf<{ d: number }>(
+    await tx.execute(sql`
+      SELECT division_code AS d FROM audit_heads WHERE division_code BETWEEN ${within.lo} AND ${within.hi}
+      UNION
+      SELECT DISTINCT division_code FROM audit_events WHERE division_code BETWEEN ${within.lo} AND ${within.hi}
+      ORDER BY 1`),
+  );
   return rows.map((r) => r.d);
 }

@@ -45,7 +45,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 
 export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
@@ -61,6 +61,10 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
         statement_timeout: statementTimeoutMs,
         idle_in_transaction_session_timeout: statementTimeoutMs,
         lock_timeout: statementTimeoutMs,
+        // Timestamps come back as ISO text in UTC whatever the server's defaults: parsed exactly,
+        // and audit hashes computed over them stay stable.
+        DateStyle: 'ISO, YMD',
+        TimeZone: 'UTC',
       },
     });
     const orm = drizzlePostgres({ client, schema }) as unknown as Orm;
@@ -76,7 +80,10 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
   }
   const pglite =
     options.pglite ?? (await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : undefined));
-  await pglite.exec(`SET statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
+  // PGlite runs in this thread: it accepts statement_timeout but cannot interrupt a running query.
+  await pglite.exec(
+    `SET statement_timeout = ${Math.trunc(statementTimeoutMs)}; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'`,
+  );
   const orm = drizzlePglite({ client: pglite, schema }) as unknown as Orm;
   return {
     kind: 'pglite',

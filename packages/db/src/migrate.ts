@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +12,19 @@ const MIGRATIONS_DIR = new URL(
   pathToFileURL(createRequire(import.meta.url).resolve('@houfu/db/package.json')),
 );
 const MIGRATION_LOCK = 72_040_581;
+
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL stores for a password (RFC 5802/7677), computed here so that
+ * the password itself never travels in a statement. Passwords are used as given (no SASLprep), which
+ * matches PostgreSQL for ASCII passwords.
+ */
+export function scramVerifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest('base64');
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest('base64');
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey}:${serverKey}`;
+}
 
 export interface Migration {
   name: string;
@@ -78,7 +91,8 @@ export async function migrate(
     GRANT USAGE, CREATE ON SCHEMA public TO ${OWNER_ROLE};
     GRANT USAGE ON SCHEMA public TO ${API_ROLE};`);
   if (options.apiPassword) {
-    await db.exec(`ALTER ROLE ${API_ROLE} WITH PASSWORD '${options.apiPassword.replaceAll("'", "''")}'`);
+    // Sent as a SCRAM verifier, never in clear: ALTER ROLE is logged with log_statement = 'ddl'.
+    await db.exec(`ALTER ROLE ${API_ROLE} WITH PASSWORD '${scramVerifier(options.apiPassword)}'`);
   }
   const done: string[] = [];
   for (const m of await readMigrations()) {

@@ -66,6 +66,8 @@ export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
     divisionCode: integer('division_code').notNull(),
+    /** The caller's subject: keys are scoped to one caller within a division. */
+    principal: text('principal').notNull(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     responseStatus: integer('response_status').notNull(),
@@ -73,7 +75,7 @@ export const idempotencyKeys = pgTable(
     responseBody: text('response_body').notNull(),
     createdAt: timestamptz('created_at').notNull().default(sql`now()`),
   },
-  (t) => [primaryKey({ columns: [t.divisionCode, t.key] })],
+  (t) => [primaryKey({ columns: [t.divisionCode, t.principal, t.key] })],
 );
 
 /** Integrator clients (第三方系统): secrets stored as scrypt hashes. */

@@ -1,6 +1,14 @@
+import { scopeOf } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit, auditHash, GENESIS_HASH, listAuditEvents, verifyAuditChain } from '../src/audit.js';
+import {
+  appendAudit,
+  auditedDivisions,
+  auditHash,
+  GENESIS_HASH,
+  listAuditEvents,
+  verifyAuditChain,
+} from '../src/audit.js';
 import type { Database } from '../src/client.js';
 import { withDivision } from '../src/tenant.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing.js';
@@ -83,6 +91,23 @@ describe('audit chain', () => {
       ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update;`);
     const removed = await withDivision(t.db, 110108, (tx) => verifyAuditChain(tx, 110108));
     expect(removed.valid).toBe(false);
+  });
+
+  it('detects a removed head, and still lists the division for scope-wide verification', async () => {
+    // 110109 门头沟区 is tampered with by this test only.
+    // On a database where an earlier run already removed this head, the append is refused: fine.
+    await append(t.db, 110109, `head-${Date.now()}`).catch(() => undefined);
+    await t.admin.exec('DELETE FROM audit_heads WHERE division_code = 110109');
+    expect(await withDivision(t.db, 110100, (tx) => auditedDivisions(tx, scopeOf(110100)))).toContain(110109);
+    const result = await withDivision(t.db, 110109, (tx) => verifyAuditChain(tx, 110109));
+    expect(result).toMatchObject({ valid: false, brokenAt: { reason: 'head' } });
+  });
+
+  it('stops between pages when asked to', async () => {
+    const signal = AbortSignal.abort();
+    await expect(
+      withDivision(t.db, 110101, (tx) => verifyAuditChain(tx, 110101, { signal })),
+    ).rejects.toThrow();
   });
 
   it('refuses UPDATE and DELETE even for the owner while the trigger is on', async () => {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/client.js';
-import { migrate } from '../src/migrate.js';
+import { migrate, scramVerifier } from '../src/migrate.js';
 import { insertLocality, listLocalities } from '../src/queries/localities.js';
 import { rowsOf, withDivision, withTenant } from '../src/tenant.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../src/testing.js';
@@ -122,6 +122,13 @@ describe('the API role (PGlite switches to it per transaction; PostgreSQL logs i
     'DELETE FROM localities',
     'INSERT INTO divisions (code, name, level, parent_code) VALUES (420599, $$伪造$$, $$county$$, 420500)',
     'ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update',
+    'UPDATE audit_heads SET seq = 1',
+    'DELETE FROM audit_heads',
+    `INSERT INTO audit_heads (division_code, seq, hash) VALUES (420581, 99, 'forged') ON CONFLICT DO NOTHING`,
+    `INSERT INTO audit_events (division_code, seq, occurred_at, actor_sub, actor_kind, actor_division, action,
+       entity_type, entity_id, changes, request_id, outcome, prev_hash, hash)
+     VALUES (420581, 999999, now(), 'x', 'system', 0, 'forged', 'x', 'x', '{}', null, 'success', 'x', 'x')`,
+    'SELECT * FROM audit_next(420582)',
   ])('cannot: %s', async (statement) => {
     await expect(asApi(statement)).rejects.toThrow();
   });
@@ -147,6 +154,17 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
     try {
       await migrate(t.admin, { apiPassword: "it's-a-test" });
       expect(await password()).toBe(true);
+      // The verifier is the one PostgreSQL itself derives from that password (same salt and count).
+      await t.admin.exec(
+        "SET password_encryption = 'scram-sha-256'; ALTER ROLE houfu_api PASSWORD 'it''s-a-test'",
+      );
+      const [stored] = rowsOf<{ p: string }>(
+        await t.admin.orm.execute(sql`SELECT rolpassword AS p FROM pg_authid WHERE rolname = 'houfu_api'`),
+      );
+      const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored?.p ?? '') ?? [];
+      expect(scramVerifier("it's-a-test", Buffer.from(salt ?? '', 'base64'), Number(iterations))).toBe(
+        stored?.p,
+      );
     } finally {
       await t.admin.exec('ALTER ROLE houfu_api PASSWORD NULL');
     }
@@ -155,6 +173,13 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
 
   it('cannot become the owner', async () => {
     await expect(asApi('SET LOCAL ROLE houfu_owner')).rejects.toThrow();
+  });
+
+  it('pins DateStyle and TimeZone on its connections, whatever the server defaults are', async () => {
+    const [settings] = await asApi<{ datestyle: string; timezone: string }>(
+      "SELECT current_setting('DateStyle') AS datestyle, current_setting('TimeZone') AS timezone",
+    );
+    expect(settings).toEqual({ datestyle: 'ISO, YMD', timezone: 'UTC' });
   });
 
   it('every tenant table has RLS enabled and forced with the one policy', async () => {

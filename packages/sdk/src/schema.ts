@@ -236,7 +236,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_in_progress" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
+            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
             /** @example The request does not match the contract. */
             detail: string;
             /** @example /v1/localities */
@@ -587,6 +587,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many token requests for this client or from this address; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many token requests at once, or the database is unavailable; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMe: {
@@ -670,7 +697,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -772,7 +799,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -876,7 +903,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -979,7 +1006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1098,7 +1125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1203,7 +1230,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1333,7 +1360,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1437,7 +1464,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1543,7 +1570,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request took too long and was stopped; nothing was committed. */
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
             504: {
                 headers: {
                     [name: string]: unknown;

@@ -10,11 +10,12 @@ import {
 } from '@houfu/domain';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
+import type { AppConfig } from '../lib/config.js';
 import { type KeyStore, SIGNING_ALG } from './keys.js';
 
 /** RFC 9068 access-token type. */
-export const TOKEN_TYPE = 'at+jwt';
-export const CLOCK_TOLERANCE_SECONDS = 30;
+const TOKEN_TYPE = 'at+jwt';
+const CLOCK_TOLERANCE_SECONDS = 30;
 
 export interface TokenSettings {
   issuer: string;
@@ -22,6 +23,12 @@ export interface TokenSettings {
   /** Seconds; tokens issued longer ago are refused. */
   maxTokenAge: number;
 }
+
+export const tokenSettingsFrom = (config: AppConfig): TokenSettings => ({
+  issuer: config.HOUFU_ISSUER,
+  audience: config.HOUFU_AUDIENCE,
+  maxTokenAge: config.HOUFU_MAX_TOKEN_AGE,
+});
 
 /** Who is calling, from verified claims only. */
 export interface Principal {

@@ -3,7 +3,7 @@ import type { ZodError } from 'zod';
 import { ApiError, type FieldError } from './problem.js';
 import type { AppEnv } from './types.js';
 
-export function fieldErrors(error: ZodError, target?: string): FieldError[] {
+function fieldErrors(error: ZodError, target?: string): FieldError[] {
   return error.issues.map((i) => {
     const path = i.path.map(String).join('.');
     const unknownKeys = i.code === 'unrecognized_keys' ? i.keys : [];

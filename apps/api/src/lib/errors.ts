@@ -37,21 +37,25 @@ const unavailable = new Set([
 ]);
 
 /** Maps a database failure to an API error code, or undefined when it is not one. */
-export function classifyDatabaseError(error: unknown): ErrorCode | undefined {
+function classifyDatabaseError(error: unknown): ErrorCode | undefined {
   const code = databaseCode(error);
   if (!code) return undefined;
   if (unavailable.has(code) || code.startsWith('08') || code.startsWith('53')) return 'service_unavailable';
   if (code === '57014' || code === '25P03') return 'timeout';
   if (code === '23505') return 'conflict';
+  // Data exceptions (a value out of range, a NUL byte, a date PostgreSQL cannot hold): the input's fault.
+  if (code.startsWith('22')) return 'validation_failed';
   if (code === '42501') return 'forbidden';
   return undefined;
 }
 
 const details: Partial<Record<ErrorCode, string>> = {
   service_unavailable: 'The database is unavailable or busy; retry shortly.',
-  timeout: 'The operation took too long and was stopped; nothing was committed.',
+  timeout:
+    'The operation took too long and was stopped; it may not have been committed — retry with the same Idempotency-Key.',
   conflict: 'The request conflicts with existing data.',
   forbidden: 'The operation is outside your division.',
+  validation_failed: 'A value is out of range or not representable (for example a NUL character or year 0).',
 };
 
 /** Statuses Hono's own middleware raise (body limit, validators, timeout) → our codes. */

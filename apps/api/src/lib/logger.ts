@@ -5,8 +5,12 @@ export type { Logger };
 
 function scrub(value: unknown): unknown {
   if (typeof value === 'string') return scrubSensitive(value);
+  // A number long enough to be an ID or account number is masked like its digits would be.
+  if (typeof value === 'number' && Math.abs(value) >= 1e12) return scrubSensitive(String(value));
   if (Array.isArray(value)) return value.map(scrub);
-  if (value && typeof value === 'object' && !(value instanceof Error)) {
+  if (value instanceof Error)
+    return { type: value.name, message: scrub(value.message), stack: scrub(value.stack) };
+  if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
   }
   return value;

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ApiError } from './problem.js';
 
-export const MAX_PAGE_SIZE = 200;
+const MAX_PAGE_SIZE = 200;
 
 export const pageQuery = {
   limit: z.coerce
@@ -30,7 +30,7 @@ export function pageSchema<T extends z.ZodTypeAny>(item: T, name: string) {
     .openapi(name);
 }
 
-export function encodeCursor(value: unknown): string {
+function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 

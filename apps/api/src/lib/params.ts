@@ -29,3 +29,15 @@ export const localityCodeParam = z
     description: '12-digit statistical code: county (6) + township (3) + village (3).',
     example: 420581100201,
   });
+
+/** Control characters, and UTF-16 halves without their partner (which no database stores faithfully). */
+const UNPRINTABLE = /\p{Cc}|\p{Cs}/u;
+
+/** A trimmed, printable single-line text such as a Chinese place name. */
+export const plainText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !UNPRINTABLE.test(s), 'Control characters and broken Unicode are not allowed');

@@ -13,7 +13,6 @@ export const errorCodes = {
   invalid_client: 401,
   forbidden: 403,
   not_found: 404,
-  method_not_allowed: 405,
   conflict: 409,
   idempotency_in_progress: 409,
   precondition_failed: 412,
@@ -37,7 +36,6 @@ const titles: Record<ErrorCode, string> = {
   invalid_client: 'Invalid client credentials',
   forbidden: 'Forbidden',
   not_found: 'Not found',
-  method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
   idempotency_in_progress: 'A request with this Idempotency-Key is in progress',
   precondition_failed: 'Precondition failed',
@@ -71,7 +69,7 @@ export class ApiError extends Error {
   }
 }
 
-export const FieldErrorSchema = z
+const FieldErrorSchema = z
   .object({
     field: z.string().openapi({ example: 'limit' }),
     message: z.string().openapi({ example: 'Too big: expected number to be <=200' }),
@@ -98,7 +96,7 @@ export const ProblemSchema = z
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
-export function problemBody(
+function problemBody(
   code: ErrorCode,
   detail: string,
   requestId: string,
@@ -151,7 +149,7 @@ export function openApiErrorResponses(
     429: 'Rate limited; retry after the `Retry-After` seconds.',
     500: 'Unexpected error; report the `requestId`.',
     503: 'The database is unavailable; retry with backoff.',
-    504: 'The request took too long and was stopped; nothing was committed.',
+    504: 'The request took too long; it may not have been committed — retry with the same Idempotency-Key.',
     ...extra,
   } as Record<number, string>;
   return Object.fromEntries(

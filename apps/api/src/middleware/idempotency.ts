@@ -20,7 +20,7 @@ export const idempotencyHeader = (required: boolean) =>
 /**
  * `Idempotency-Key` for POSTs. Runs inside the request transaction, so the remembered response is
  * committed together with the work it describes: a crash leaves neither or both. Keys are scoped to
- * the caller's division; the fingerprint covers the caller, method, path and body.
+ * the caller (division and subject); the fingerprint covers the method, path and body.
  */
 export function idempotency(options: { required: boolean }) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -40,9 +40,10 @@ export function idempotency(options: { required: boolean }) {
     }
     const { tx, principal } = c.var;
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([principal.sub, c.req.method, new URL(c.req.url).pathname, await c.req.text()]))
+      .update(JSON.stringify([c.req.method, new URL(c.req.url).pathname, await c.req.text()]))
       .digest('hex');
-    if (!(await tryLockIdempotencyKey(tx, principal.division, key))) {
+    const scope = { division: principal.division, principal: principal.sub, key };
+    if (!(await tryLockIdempotencyKey(tx, scope))) {
       throw new ApiError(
         'idempotency_in_progress',
         'A request with this Idempotency-Key is still running; retry later.',
@@ -52,7 +53,7 @@ export function idempotency(options: { required: boolean }) {
         },
       );
     }
-    const previous = await findIdempotencyRecord(tx, principal.division, key);
+    const previous = await findIdempotencyRecord(tx, scope);
     if (previous) {
       if (previous.requestHash !== fingerprint) {
         throw new ApiError(
@@ -81,6 +82,7 @@ export function idempotency(options: { required: boolean }) {
     );
     await saveIdempotencyRecord(tx, {
       divisionCode: principal.division,
+      principal: principal.sub,
       key,
       requestHash: fingerprint,
       responseStatus: c.res.status,

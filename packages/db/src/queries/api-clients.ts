@@ -29,15 +29,15 @@ export async function getApiClient(
   return row;
 }
 
-/** Counts a failed secret; locks the client for `lockMinutes` once `maxFailures` is reached. */
+/** Counts a failed secret; locks the client for `lockMinutes` once `maxFailures` is reached (→ true). */
 export async function recordApiClientFailure(
   tx: Tx,
   division: number,
   clientId: string,
   maxFailures: number,
   lockMinutes: number,
-): Promise<void> {
-  await tx
+): Promise<boolean> {
+  const [row] = await tx
     .update(apiClients)
     .set({
       // A lock that has run out starts the count afresh.
@@ -47,7 +47,9 @@ export async function recordApiClientFailure(
         WHEN ${apiClients.failedAttempts} + 1 >= ${maxFailures} THEN now() + make_interval(mins => ${lockMinutes})
         ELSE ${apiClients.lockedUntil} END`,
     })
-    .where(and(eq(apiClients.divisionCode, division), eq(apiClients.clientId, clientId)));
+    .where(and(eq(apiClients.divisionCode, division), eq(apiClients.clientId, clientId)))
+    .returning({ failedAttempts: apiClients.failedAttempts });
+  return row?.failedAttempts === maxFailures;
 }
 
 export async function resetApiClientFailures(tx: Tx, division: number, clientId: string): Promise<void> {

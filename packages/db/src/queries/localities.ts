@@ -67,6 +67,18 @@ export async function getLocality(tx: Tx, county: number, code: number): Promise
   return row;
 }
 
+/** A township read under FOR SHARE: it cannot be renamed or deactivated until the reader commits. */
+export async function lockTownship(tx: Tx, county: number, code: number): Promise<Locality | undefined> {
+  const [row] = await tx
+    .select()
+    .from(localities)
+    .where(
+      and(eq(localities.divisionCode, county), eq(localities.code, code), eq(localities.level, 'township')),
+    )
+    .for('share');
+  return row;
+}
+
 /** Inserts one locality; undefined when the code is taken. */
 export async function insertLocality(tx: Tx, row: NewLocality): Promise<Locality | undefined> {
   const [created] = await tx.insert(localities).values(row).onConflictDoNothing().returning();

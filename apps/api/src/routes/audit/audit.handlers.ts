@@ -72,9 +72,23 @@ export const verify: RouteHandler<typeof verifyAuditChains, AppEnv> = async (c) 
       ],
     );
   }
+  // Stop between pages when the client goes away or the request's time is nearly up: the database's
+  // statement timeout does not stop a loop of short statements.
+  const signal = AbortSignal.any([
+    c.req.raw.signal,
+    AbortSignal.timeout(Math.max(100, c.var.deps.config.HOUFU_REQUEST_TIMEOUT_MS - 1_000)),
+  ]);
   const chains = [];
   for (const d of divisions) {
-    const r = await verifyAuditChain(tx, d);
+    const r = await verifyAuditChain(tx, d, { signal }).catch((error: unknown) => {
+      if (signal.aborted) {
+        throw new ApiError(
+          'timeout',
+          'Verification ran out of time; verify fewer divisions at once (`division`).',
+        );
+      }
+      throw error;
+    });
     chains.push({
       division_code: r.division,
       events: r.events,

@@ -4,8 +4,6 @@ import { pageQuery, pageSchema } from '../../lib/pagination.js';
 import { divisionCodeParam } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 
-const divisionCode = divisionCodeParam;
-
 export const DivisionSchema = z
   .object({
     code: z.number().int().openapi({ example: 420581 }),
@@ -32,7 +30,7 @@ export const listDivisions = protectedRoute('divisions:read', {
     'The GB/T 2260 division dictionary (nation, provinces, cities, counties), filtered by parent, level or name, ordered by code. Reference data: every authenticated caller may read it. Walk the tree by listing the children of a code with `parent`.',
   request: {
     query: z.object({
-      parent: divisionCode
+      parent: divisionCodeParam
         .optional()
         .openapi({ description: 'Only the direct children of this division.', example: 420500 }),
       level: z.enum(['province', 'city', 'county']).optional().openapi({ example: 'county' }),
@@ -59,7 +57,7 @@ export const getDivision = protectedRoute('divisions:read', {
   description: 'One division, its path from the nation down and how many divisions sit directly below it.',
   request: {
     params: z.object({
-      code: divisionCode.openapi({ param: { name: 'code', in: 'path' }, example: 420581 }),
+      code: divisionCodeParam.openapi({ param: { name: 'code', in: 'path' }, example: 420581 }),
     }),
   },
   responses: {

@@ -2,11 +2,9 @@ import { z } from '@hono/zod-openapi';
 import { isLocalityCode } from '@houfu/domain';
 import { ifMatchHeader } from '../../lib/etag.js';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
-import { divisionCodeParam, localityCodeParam } from '../../lib/params.js';
+import { divisionCodeParam, localityCodeParam, plainText } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
-
-const localityCode = localityCodeParam;
 
 export const LocalitySchema = z
   .object({
@@ -34,7 +32,7 @@ export const listLocalities = protectedRoute('localities:read', {
   request: {
     query: z.object({
       county: divisionCodeParam.optional().openapi({ description: 'Only this county.', example: 420581 }),
-      township: localityCode
+      township: localityCodeParam
         .optional()
         .openapi({ description: 'Only this township and its villages.', example: 420581100000 }),
       level: z.enum(['township', 'village']).optional(),
@@ -49,7 +47,7 @@ export const listLocalities = protectedRoute('localities:read', {
   responses: { 200: json(pageSchema(LocalitySchema, 'LocalityPage'), 'A page of localities.') },
 });
 
-const codeParam = z.object({ code: localityCode.openapi({ param: { name: 'code', in: 'path' } }) });
+const codeParam = z.object({ code: localityCodeParam.openapi({ param: { name: 'code', in: 'path' } }) });
 
 export const getLocality = protectedRoute('localities:read', {
   method: 'get',
@@ -75,7 +73,7 @@ export const CreateLocalitySchema = z
       .int()
       .refine(isLocalityCode, 'Not a 12-digit statistical code of a township or village')
       .openapi({ example: 420581100250 }),
-    name: z.string().trim().min(1).max(100).openapi({ example: '移民新村' }),
+    name: plainText(100).openapi({ example: '移民新村' }),
   })
   .openapi('CreateLocality', {
     description:
@@ -108,7 +106,7 @@ export const createLocality = protectedRoute('localities:write', {
 
 export const UpdateLocalitySchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).optional().openapi({ example: '白水港村' }),
+    name: plainText(100).optional().openapi({ example: '白水港村' }),
     active: z
       .boolean()
       .optional()

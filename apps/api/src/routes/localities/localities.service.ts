@@ -5,10 +5,12 @@ import {
   getLocality,
   insertLocality,
   type Locality,
+  lockTownship,
   type Tx,
   updateLocality as updateLocalityRow,
 } from '@houfu/db';
 import { countyOfLocality, localityLevel, townshipOfLocality } from '@houfu/domain';
+import { etagOf } from '../../lib/etag.js';
 import { ApiError } from '../../lib/problem.js';
 
 export interface Context {
@@ -33,7 +35,7 @@ export async function createLocality(ctx: Context, input: { code: number; name: 
   const level = localityLevel(input.code);
   const townshipCode = townshipOfLocality(input.code);
   if (level === 'village') {
-    const township = await getLocality(ctx.tx, county, townshipCode);
+    const township = await lockTownship(ctx.tx, county, townshipCode);
     if (!township?.active) {
       throw new ApiError(
         'unprocessable',
@@ -81,7 +83,7 @@ export async function updateLocality(
       `Locality ${code} is at version ${current.version}; read it again.`,
       [],
       {
-        etag: `"v${current.version}"`,
+        etag: etagOf(current.version),
       },
     );
   }

@@ -1,5 +1,6 @@
 import { createRouter } from '../../lib/create-router.js';
-import * as handlers from './oauth.handlers.js';
+import { tokenHandler } from './oauth.handlers.js';
 import * as routes from './oauth.routes.js';
 
-export default createRouter().openapi(routes.issueToken, handlers.token);
+/** A router per app: its throttles hold that app's counts. */
+export const createOAuthRouter = () => createRouter().openapi(routes.issueToken, tokenHandler());

@@ -53,5 +53,8 @@ export const issueToken = createRoute({
     400: problem('Malformed request or a scope the client does not hold.'),
     401: problem('Unknown, revoked or locked client, or a wrong secret.'),
     415: problem('Send a form or JSON body.'),
+    429: problem('Too many token requests for this client or from this address; see Retry-After.'),
+    500: problem('Unexpected error.'),
+    503: problem('Too many token requests at once, or the database is unavailable; retry shortly.'),
   },
 });

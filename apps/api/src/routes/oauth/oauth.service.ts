@@ -11,14 +11,15 @@ import {
   withDivision,
 } from '@houfu/db';
 import { isDivisionCode, type Permission, parseScopes } from '@houfu/domain';
+import pLimit from 'p-limit';
 import { hashSecret, newSecret, verifySecret } from '../../auth/secrets.js';
 import { ApiError } from '../../lib/problem.js';
 
-export const MAX_FAILURES = 5;
-export const LOCK_MINUTES = 15;
+const MAX_FAILURES = 5;
+const LOCK_MINUTES = 15;
 
 /** Client ids carry their division (`hf_420000_…`) so the lookup runs inside that tenant. */
-export function divisionOfClientId(clientId: string): number | undefined {
+function divisionOfClientId(clientId: string): number | undefined {
   const m = /^hf_(\d{6})_[a-z0-9]{8,32}$/.exec(clientId);
   const division = m ? Number(m[1]) : Number.NaN;
   return isDivisionCode(division) ? division : undefined;
@@ -29,37 +30,65 @@ const UNKNOWN_CLIENT_HASH = `scrypt$16384$8$1$${randomBytes(16).toString('base64
 
 const invalidClient = () => new ApiError('invalid_client', 'Client authentication failed.');
 
-/** Checks credentials and returns the scopes to grant. Failures are counted in their own commit. */
+/**
+ * scrypt costs ~30 ms of CPU and 16 MiB: at most four run at once (libuv's thread pool), and when too
+ * many wait the endpoint sheds load with 503 instead of starving every other request.
+ */
+const hashing = pLimit(4);
+const MAX_WAITING_HASHES = 64;
+
+async function checkSecret(secret: string, hash: string): Promise<boolean> {
+  if (hashing.pendingCount >= MAX_WAITING_HASHES) {
+    throw new ApiError('service_unavailable', 'Too many token requests at once; retry shortly.', [], {
+      'retry-after': '1',
+    });
+  }
+  return hashing(() => verifySecret(secret, hash));
+}
+
+/**
+ * Checks credentials and returns the scopes to grant. The secret is hashed outside any transaction;
+ * the outcome (failure count, lock, reset) is written in its own short transaction.
+ */
 export async function authenticateClient(
   db: Database,
   clientId: string,
   secret: string,
   requested: string | undefined,
+  requestId: string | null,
 ): Promise<{ division: number; scopes: Permission[] }> {
   const division = divisionOfClientId(clientId);
   if (division === undefined) throw invalidClient();
-  const outcome = await withDivision(db, division, async (tx) => {
-    const client = await getApiClient(tx, division, clientId);
-    if (!client || client.revokedAt) {
-      // Same work as a real check, so timing does not tell whether a client id exists.
-      await verifySecret(secret, UNKNOWN_CLIENT_HASH);
-      return 'invalid' as const;
-    }
-    if (client.locked) return 'locked' as const;
-    if (!(await verifySecret(secret, client.secretHash))) {
-      await recordApiClientFailure(tx, division, clientId, MAX_FAILURES, LOCK_MINUTES);
-      return 'invalid' as const;
-    }
-    await resetApiClientFailures(tx, division, clientId);
-    return client;
-  });
-  if (outcome === 'invalid') throw invalidClient();
-  if (outcome === 'locked') {
+  const client = await withDivision(db, division, (tx) => getApiClient(tx, division, clientId));
+  if (!client || client.revokedAt) {
+    // Same work as a real check, so timing does not tell whether a client id exists.
+    await checkSecret(secret, UNKNOWN_CLIENT_HASH);
+    throw invalidClient();
+  }
+  if (client.locked) {
     throw new ApiError('invalid_client', 'Too many failed attempts; the client is locked for a while.', [], {
       'retry-after': String(LOCK_MINUTES * 60),
     });
   }
-  const allowed = outcome.scopes as Permission[];
+  const ok = await checkSecret(secret, client.secretHash);
+  await withDivision(db, division, async (tx) => {
+    if (ok) return resetApiClientFailures(tx, division, clientId);
+    if (await recordApiClientFailure(tx, division, clientId, MAX_FAILURES, LOCK_MINUTES)) {
+      await appendAudit(tx, {
+        division,
+        actor: { sub: `client:${clientId}`, kind: 'client', division },
+        action: 'api_client.lock',
+        entityType: 'api_client',
+        entityId: clientId,
+        changes: { locked_minutes: { old: null, new: LOCK_MINUTES } },
+        requestId,
+        outcome: 'failure',
+        occurredAt: new Date(),
+      });
+    }
+  });
+  if (!ok) throw invalidClient();
+  const allowed = client.scopes as Permission[];
   let scopes = allowed;
   if (requested !== undefined) {
     try {
