@@ -53,9 +53,9 @@ async function withAdmin<T>(config: AppConfig, fn: (db: Database) => Promise<T>)
 
 async function prepare(db: Database, config: AppConfig): Promise<void> {
   const applied = await migrate(db, { apiPassword: config.HOUFU_API_PASSWORD });
-  const divisions = await loadDivisionDictionary(db);
+  const dictionary = await loadDivisionDictionary(db);
   console.error(
-    `migrated (${applied.length ? applied.join(', ') : 'up to date'}); ${divisions} divisions in the dictionary`,
+    `migrated (${applied.length ? applied.join(', ') : 'up to date'}); ${dictionary.divisions} divisions in the dictionary (${dictionary.added} added, ${dictionary.changed} changed)`,
   );
 }
 

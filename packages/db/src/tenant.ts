@@ -13,8 +13,11 @@ export async function withTenant<T>(db: Database, scope: Scope, fn: (tx: Tx) => 
   const { lo, hi } = assertScope(scope);
   return db.orm.transaction(async (tx) => {
     if (db.assumeApiRole) await tx.execute(sql.raw(`SET LOCAL ROLE ${API_ROLE}`));
-    await tx.execute(sql.raw(`SET LOCAL app.scope_lo = '${lo}'`));
-    await tx.execute(sql.raw(`SET LOCAL app.scope_hi = '${hi}'`));
+    // Sent together: postgres.js pipelines them into one round trip.
+    await Promise.all([
+      tx.execute(sql.raw(`SET LOCAL app.scope_lo = '${lo}'`)),
+      tx.execute(sql.raw(`SET LOCAL app.scope_hi = '${hi}'`)),
+    ]);
     return fn(tx as Tx);
   });
 }

@@ -1,10 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAuditEvents } from '../src/audit.js';
 import { readCountyLocalities, readDivisionDictionary } from '../src/dictionary.js';
 import { migrate, readMigrations } from '../src/migrate.js';
 import { getDivision, listDivisions } from '../src/queries/divisions.js';
 import * as schema from '../src/schema.js';
+import { loadDivisionDictionary } from '../src/seed.js';
 import { rowsOf, withDivision } from '../src/tenant.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing.js';
 
@@ -25,6 +27,22 @@ describe('division dictionary', () => {
     expect(byCode.get(429004)?.parentCode).toBe(429000);
     for (const r of records) if (r.parentCode !== null) expect(byCode.has(r.parentCode)).toBe(true);
     expect(new Set(records.map((r) => r.code)).size).toBe(records.length);
+  });
+
+  it('a reload changes nothing and audits nothing; a changed name is updated and audited once', async () => {
+    expect(await loadDivisionDictionary(t.admin)).toMatchObject({ added: 0, changed: 0 });
+    const before = new Date(Date.now() - 1000);
+    await t.admin.exec("UPDATE divisions SET name = '旧名' WHERE code = 110101");
+    await loadDivisionDictionary(t.admin);
+    // On a shared database another suite's `migrate` may be the load that repairs it: either way, once.
+    const events = await withDivision(t.db, 0, (tx) =>
+      listAuditEvents(tx, { action: 'division_dictionary.load', from: before, limit: 50 }),
+    );
+    expect(events.map((e) => e.changes)).toContainEqual({
+      added: { old: null, new: 0 },
+      changed: { old: null, new: 1 },
+    });
+    expect(await withDivision(t.db, 0, (tx) => getDivision(tx, 110101))).toMatchObject({ name: '东城区' });
   });
 
   it('is loaded by migration and readable by every scope', async () => {

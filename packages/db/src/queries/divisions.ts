@@ -2,17 +2,30 @@ import { and, asc, eq, gt, like, type SQL, sql } from 'drizzle-orm';
 import type { Orm, Tx } from '../client.js';
 import type { DivisionRecord } from '../dictionary.js';
 import { divisions } from '../schema.js';
+import { rowsOf } from '../tenant.js';
 
 export type Division = typeof divisions.$inferSelect;
 
-/** Upserts the dictionary in one set-based statement (administrative connection). */
-export async function upsertDivisions(orm: Orm, records: readonly DivisionRecord[]): Promise<number> {
-  await orm.execute(sql`
-    INSERT INTO divisions (code, name, level, parent_code)
-    SELECT * FROM unnest(${sql.param(records.map((r) => r.code))}::int[], ${sql.param(records.map((r) => r.name))}::text[],
-                         ${sql.param(records.map((r) => r.level))}::text[], ${sql.param(records.map((r) => r.parentCode))}::int[])
-    ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code`);
-  return records.length;
+/**
+ * Upserts the dictionary in one set-based statement (administrative connection); rows that did not
+ * change are left alone. Returns how many were added and how many changed.
+ */
+export async function upsertDivisions(
+  orm: Orm,
+  records: readonly DivisionRecord[],
+): Promise<{ added: number; changed: number }> {
+  const rows = rowsOf<{ added: boolean }>(
+    await orm.execute(sql`
+      INSERT INTO divisions (code, name, level, parent_code)
+      SELECT * FROM unnest(${sql.param(records.map((r) => r.code))}::int[], ${sql.param(records.map((r) => r.name))}::text[],
+                           ${sql.param(records.map((r) => r.level))}::text[], ${sql.param(records.map((r) => r.parentCode))}::int[])
+      ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code
+        WHERE (divisions.name, divisions.level, divisions.parent_code)
+              IS DISTINCT FROM (excluded.name, excluded.level, excluded.parent_code)
+      RETURNING (xmax = 0) AS added`),
+  );
+  const added = rows.filter((r) => r.added).length;
+  return { added, changed: rows.length - added };
 }
 
 export interface DivisionFilter {
