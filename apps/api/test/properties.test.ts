@@ -1,0 +1,162 @@
+/**
+ * Property tests for every JSON write operation of the OpenAPI document (a new one is covered without
+ * editing this file): random bodies built from the contract's own fields plus server-owned fields
+ * (division, status, amounts, approver, version) never cause a 500; a rejected request answers
+ * problem+json and changes nothing — no audit record, which every mutation writes.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Permission, roleDefinitions, roles } from '@houfu/domain';
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../src/index.js';
+import { createTestApp, makeTownship, problem, type TestApp } from './helpers.js';
+
+// 远安县: written only by this file, so its audit head moves only when these requests do.
+const COUNTY = 420525;
+const SERVER_OWNED = [
+  'division_code',
+  'county_code',
+  'status',
+  'amount_fen',
+  'approver',
+  'version',
+  'source',
+  'id',
+];
+
+let t: TestApp;
+let township: number;
+beforeAll(async () => {
+  t = await createTestApp();
+  township = (await makeTownship(t.db, COUNTY, 1)).township.code;
+});
+afterAll(() => t.close());
+
+interface Property {
+  type?: string;
+  example?: unknown;
+}
+
+interface Operation {
+  operationId: string;
+  'x-permission'?: Permission;
+  requestBody?: {
+    content?: Record<string, { schema?: { $ref?: string; properties?: Record<string, unknown> } }>;
+  };
+}
+
+const doc = openApiDocument();
+const schemas = (doc.components?.schemas ?? {}) as Record<string, { properties?: Record<string, Property> }>;
+const writes = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+  Object.entries((item ?? {}) as Record<string, Operation>)
+    .filter(
+      ([method, op]) =>
+        ['post', 'put', 'patch'].includes(method) &&
+        op['x-permission'] &&
+        op.requestBody?.content?.['application/json'],
+    )
+    .map(([method, op]) => {
+      const schema = op.requestBody?.content?.['application/json']?.schema ?? {};
+      const resolved = schema.$ref ? schemas[schema.$ref.split('/').pop() ?? ''] : schema;
+      return {
+        path,
+        method: method.toUpperCase(),
+        op,
+        properties: (resolved?.properties ?? {}) as Record<string, Property>,
+      };
+    }),
+);
+
+/** Values of every JSON type, plus the shapes our fields take (codes, Chinese names). */
+const anyValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.integer({ min: COUNTY * 1_000_000, max: COUNTY * 1_000_000 + 999_999 }),
+  fc.constantFrom('移民新村', '', ' ', '\u0000', 'x'.repeat(101), '420525100201'),
+  fc.boolean(),
+);
+
+/** A plausible value for a contract field: its example's kind, aimed at this county's codes. */
+function plausible(property: Property) {
+  if (property.type === 'boolean') return fc.boolean();
+  if (property.type === 'string') {
+    return fc.oneof(
+      fc.constantFrom('移民新村', '白水港村', String(property.example ?? '')),
+      fc.string({ maxLength: 8 }),
+    );
+  }
+  if (property.type === 'integer' || property.type === 'number') {
+    const twelveDigits = typeof property.example === 'number' && property.example >= 1e11;
+    return twelveDigits ? fc.integer({ min: 0, max: 60 }).map((n) => township + n) : fc.integer();
+  }
+  return anyValue;
+}
+
+/** Mostly contract-shaped bodies (some valid), sometimes with a random or server-owned field added. */
+function bodies(properties: Record<string, Property>) {
+  const shaped = fc.record(
+    Object.fromEntries(
+      Object.entries(properties).map(([k, p]) => [
+        k,
+        fc.oneof({ weight: 4, arbitrary: plausible(p) }, anyValue),
+      ]),
+    ),
+    { requiredKeys: [] },
+  );
+  const extra = fc.dictionary(fc.constantFrom(...SERVER_OWNED), anyValue, { minKeys: 1, maxKeys: 2 });
+  return fc.oneof(
+    { weight: 3, arbitrary: shaped },
+    { weight: 1, arbitrary: fc.tuple(shaped, extra).map(([a, b]) => ({ ...a, ...b })) },
+  );
+}
+
+async function auditHead(): Promise<number> {
+  const rows = (await t.admin.orm.execute(
+    sql`SELECT seq FROM audit_heads WHERE division_code = ${COUNTY}`,
+  )) as unknown as { rows?: { seq: string }[] } | { seq: string }[];
+  const list = Array.isArray(rows) ? rows : (rows.rows ?? []);
+  return Number(list[0]?.seq ?? 0);
+}
+
+describe('write operations never answer 500 and reject without side effects', () => {
+  it('there are write operations to test', () => {
+    expect(writes.length).toBeGreaterThan(0);
+  });
+
+  it.each(writes.map((w) => [w.op.operationId, w] as const))('%s', async (_, w) => {
+    const role = roles.find(
+      (r) =>
+        roleDefinitions[r].levels.includes('county') &&
+        roleDefinitions[r].permissions.includes(w.op['x-permission']!),
+    );
+    expect(role, `a county role holds ${w.op['x-permission']}`).toBeDefined();
+    const token = await t.token(COUNTY, [role!], `user:properties:${w.op.operationId}`);
+    const path = w.path.replace(/\{\w+\}/g, String(township));
+    const body = bodies(w.properties);
+
+    const statuses: number[] = [];
+    await fc.assert(
+      fc.asyncProperty(body, fc.boolean(), async (payload, withKey) => {
+        const before = await auditHead();
+        const ifMatch = `"v${1 + Math.floor(Math.random() * 3)}"`;
+        const res = await t.call(w.method, path, {
+          token,
+          body: payload,
+          headers: { 'if-match': ifMatch, ...(withKey ? { 'idempotency-key': randomUUID() } : {}) },
+        });
+        expect(res.status).toBeLessThan(500);
+        statuses.push(res.status);
+        if (res.status >= 400) {
+          await problem(res);
+          expect(await auditHead()).toBe(before);
+        } else {
+          await res.arrayBuffer();
+        }
+      }),
+      { numRuns: 100 },
+    );
+    // The runs reached both sides: some writes were accepted, some rejected.
+    expect(statuses.some((s) => s < 300)).toBe(true);
+    expect(statuses.some((s) => s >= 400)).toBe(true);
+  });
+});
