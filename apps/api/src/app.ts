@@ -28,7 +28,7 @@ const PUBLIC_V1 = new Set(['/v1/oauth/token']);
 export function createApp(deps: AppDeps) {
   const app = createRouter();
   const protect = every(
-    authenticate,
+    authenticate(),
     knownDivisionsOnly(deps.db),
     rateLimit(deps.config.HOUFU_RATE_LIMIT_PER_MINUTE),
     tenantTransaction,

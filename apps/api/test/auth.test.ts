@@ -13,8 +13,8 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClient, revokeClient } from '../src/index.js';
-import { createTestApp, problem, type TestApp } from './helpers.js';
+import { createApiClient, revokeClient, signUserToken } from '../src/index.js';
+import { createTestApp, problem, type TestApp, tokenSettings } from './helpers.js';
 
 let t: TestApp;
 
@@ -234,6 +234,29 @@ describe('bearer tokens', () => {
     const token = await forge(claims({ division: 999999 }));
     await expectUnauthorized(await me(`Bearer ${token}`));
     await expectUnauthorized(await t.call('GET', '/v1/divisions', { token }));
+  });
+});
+
+describe('verified-token cache', () => {
+  it('a token accepted a moment ago is refused once it expires (the cache never extends a token)', async () => {
+    let clock = Date.now();
+    const timed = await createTestApp({ now: () => new Date(clock) });
+    try {
+      const token = await signUserToken(timed.keys, tokenSettings, {
+        sub: 'user:cache',
+        division: 420581,
+        roles: ['county_operator'],
+        ttlSeconds: 60,
+      });
+      expect((await timed.call('GET', '/v1/me', { token })).status).toBe(200);
+      expect((await timed.call('GET', '/v1/me', { token })).status).toBe(200);
+      clock += 95_000; // past exp and the 30 s clock tolerance
+      const late = await timed.call('GET', '/v1/me', { token });
+      expect(late.status).toBe(401);
+      expect((await problem(late)).code).toBe('unauthorized');
+    } finally {
+      await timed.close();
+    }
   });
 });
 

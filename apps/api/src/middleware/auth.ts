@@ -1,31 +1,45 @@
 import { type Database, listDivisionCodes, withDivision } from '@houfu/db';
 import { NATION, type Permission } from '@houfu/domain';
 import { createMiddleware } from 'hono/factory';
-import { InvalidTokenError, verifyAccessToken } from '../auth/tokens.js';
+import { InvalidTokenError, VerifiedTokenCache, verifyAccessToken } from '../auth/tokens.js';
 import { ApiError } from '../lib/problem.js';
 import type { AppEnv } from '../lib/types.js';
 
 const challenge = { 'www-authenticate': 'Bearer realm="houfu", error="invalid_token"' };
 
-/** Verifies the bearer token; the principal comes only from verified claims. */
-export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const header = c.req.header('authorization');
-  const m = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
-  if (!m?.[1]) {
-    throw new ApiError('unauthorized', 'Send `Authorization: Bearer <token>`.', [], {
-      'www-authenticate': 'Bearer realm="houfu"',
-    });
-  }
-  const { keys, tokens } = c.var.deps;
-  try {
-    c.set('principal', await verifyAccessToken(m[1], keys, tokens));
-  } catch (error) {
-    if (error instanceof InvalidTokenError)
-      throw new ApiError('unauthorized', 'The token is invalid or expired.', [], challenge);
-    throw error;
-  }
-  await next();
-});
+/**
+ * Verifies the bearer token; the principal comes only from verified claims (or from this process's
+ * cache of tokens it verified, until they expire).
+ */
+export function authenticate(cache = new VerifiedTokenCache()) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header('authorization');
+    const m = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+    if (!m?.[1]) {
+      throw new ApiError('unauthorized', 'Send `Authorization: Bearer <token>`.', [], {
+        'www-authenticate': 'Bearer realm="houfu"',
+      });
+    }
+    const { keys, tokens, now } = c.var.deps;
+    const token = m[1];
+    const at = now();
+    let principal = cache.get(token, Math.floor(at.getTime() / 1000));
+    if (!principal) {
+      try {
+        const verified = await verifyAccessToken(token, keys, tokens, at);
+        cache.set(token, verified);
+        principal = verified.principal;
+      } catch (error) {
+        if (error instanceof InvalidTokenError) {
+          throw new ApiError('unauthorized', 'The token is invalid or expired.', [], challenge);
+        }
+        throw error;
+      }
+    }
+    c.set('principal', principal);
+    await next();
+  });
+}
 
 /**
  * Refuses tokens whose division is well-formed but not in the dictionary. The codes are read once per
