@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { withDivision } from '@houfu/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, makeTownship, problem, type TestApp } from './helpers.js';
+import { createTestApp, json, makeTownship, problem, type TestApp } from './helpers.js';
 
 interface AuditEvent {
   division_code: number;
@@ -56,8 +56,6 @@ beforeAll(async () => {
   tok.auditor582 = await t.token(420582, ['auditor']);
 });
 afterAll(() => t.close());
-
-const json = async <T>(res: Response) => (await res.json()) as T;
 
 async function createVillage(
   token: string,

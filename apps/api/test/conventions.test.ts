@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_LIMIT_BYTES } from '../src/index.js';
-import { createTestApp, makeTownship, problem, type TestApp } from './helpers.js';
+import { createTestApp, fields, makeTownship, problem, type TestApp } from './helpers.js';
 
 let t: TestApp;
 let operator: string;
@@ -15,8 +15,6 @@ beforeAll(async () => {
   operator = await t.token(420581, ['county_operator']);
 });
 afterAll(() => t.close());
-
-const fields = (body: { errors?: { field: string }[] }) => (body.errors ?? []).map((e) => e.field);
 
 describe('problem+json', () => {
   it('an unknown route (with a valid token) → 404 problem+json', async () => {

@@ -18,3 +18,9 @@ export async function problem(res: Response) {
   expect(body.requestId).toBeTruthy();
   return body;
 }
+
+/** A response body, typed by the caller. */
+export const json = async <T>(res: Response) => (await res.json()) as T;
+
+/** The fields a problem's `errors` name. */
+export const fields = (body: { errors?: { field: string }[] }) => (body.errors ?? []).map((e) => e.field);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { usingPostgres } from '@houfu/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, makeTownship, problem, type TestApp } from './helpers.js';
+import { createTestApp, fields, json, makeTownship, problem, type TestApp } from './helpers.js';
 
 interface Locality {
   code: number;
@@ -42,9 +42,6 @@ beforeAll(async () => {
   tok.hubei = await t.token(420000, ['province_admin']);
 });
 afterAll(() => t.close());
-
-const json = async <T>(res: Response) => (await res.json()) as T;
-const fields = (body: { errors?: { field: string }[] }) => (body.errors ?? []).map((e) => e.field);
 
 async function createVillage(
   token: string,
