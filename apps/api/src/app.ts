@@ -15,9 +15,13 @@ import { tenantTransaction } from './middleware/tenant.js';
 import { registerDocsPage, registerOpenApi } from './openapi.js';
 import audit from './routes/audit/audit.index.js';
 import divisions from './routes/divisions/divisions.index.js';
+import imports from './routes/imports/imports.index.js';
+import jobs from './routes/jobs/jobs.index.js';
 import localities from './routes/localities/localities.index.js';
 import me from './routes/me/me.index.js';
 import { createOAuthRouter } from './routes/oauth/oauth.index.js';
+import persons from './routes/persons/persons.index.js';
+import registry from './routes/registry/registry.index.js';
 import system from './routes/system/system.index.js';
 
 /** JSON bodies are capped at 1 MiB (uploads will have their own streaming routes). */
@@ -85,7 +89,18 @@ export function createApp(deps: AppDeps) {
     return PUBLIC_V1.has(c.req.path) ? next() : protect(c, next);
   });
 
-  const routes = [system, createOAuthRouter(), me, divisions, localities, audit] as const;
+  const routes = [
+    system,
+    createOAuthRouter(),
+    me,
+    divisions,
+    localities,
+    persons,
+    imports,
+    jobs,
+    registry,
+    audit,
+  ] as const;
   for (const r of routes) app.route('/', r);
 
   registerOpenApi(app);

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Database } from '@houfu/db';
+import type { Database, Sealer } from '@houfu/db';
 import { createApp } from './app.js';
 import type { KeyStore } from './auth/keys.js';
 import { tokenSettingsFrom } from './auth/tokens.js';
@@ -18,11 +18,13 @@ export async function startServer(
   config: AppConfig,
   db: Database,
   keys: KeyStore,
+  sealer: Sealer,
   logger: Logger,
 ): Promise<RunningServer> {
   const app = createApp({
     db,
     keys,
+    sealer,
     logger,
     tokens: tokenSettingsFrom(config),
     config,

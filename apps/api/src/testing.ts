@@ -1,7 +1,25 @@
+import { randomUUID } from 'node:crypto';
 /** Test support: the app in-process on a fresh test database, tokens and factories (used by api, sdk and cli tests). */
-import { appendAudit, type Database, insertLocality, type Locality, withDivision } from '@houfu/db';
+import {
+  appendAudit,
+  createSealer,
+  type Database,
+  generateDataKey,
+  insertLocality,
+  type Locality,
+  type Sealer,
+  schema,
+  withDivision,
+} from '@houfu/db';
 import { createTestDatabase, type TestDatabase } from '@houfu/db/testing';
-import { type Role, townshipCodeFrom9 } from '@houfu/domain';
+import {
+  checkDigit,
+  maskBankAccount,
+  maskNationalId,
+  parseNationalId,
+  type Role,
+  townshipCodeFrom9,
+} from '@houfu/domain';
 import { createApp } from './app.js';
 import { ephemeralKeyStore, type KeyStore } from './auth/keys.js';
 import { signUserToken, type TokenSettings, tokenSettingsFrom } from './auth/tokens.js';
@@ -17,6 +35,7 @@ export const tokenSettings: TokenSettings = tokenSettingsFrom({
 export interface TestApp extends TestDatabase {
   app: ReturnType<typeof createApp>;
   keys: KeyStore;
+  sealer: Sealer;
   token(division: number, roles: Role[], sub?: string): Promise<string>;
   call(
     method: string,
@@ -37,9 +56,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = await createTestDatabase();
   const keys = await ephemeralKeyStore();
   const config = { ...configSchema.parse({}), ...options.config };
+  const sealer = createSealer(generateDataKey());
   const app = createApp({
     db: database.db,
     keys,
+    sealer,
     tokens: tokenSettings,
     config,
     logger: options.logStream ? createLogger('info', options.logStream) : createLogger('silent'),
@@ -49,6 +70,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...database,
     app,
     keys,
+    sealer,
     token: (division, roles, sub) =>
       signUserToken(keys, tokenSettings, {
         sub: sub ?? `user:${roles[0]}:${division}`,
@@ -125,4 +147,86 @@ export async function makeTownship(
     if (made) return made;
   }
   throw new Error(`no free township code in ${county}`);
+}
+
+let idCounter = 0;
+
+/**
+ * A valid 18-digit national ID number for tests: address code, birth date (`YYYY-MM-DD`) and a
+ * sequence (odd = male); a fresh sequence each call unless one is given.
+ */
+export function makeNationalId(address: number, birthDate = '1970-01-01', sequence?: number): string {
+  idCounter += 1;
+  const seq = sequence ?? (idCounter * 2 + Math.floor(Math.random() * 400) * 2 + 1) % 1000;
+  const first17 = `${String(address).padStart(6, '0')}${birthDate.replaceAll('-', '')}${String(seq).padStart(3, '0')}`;
+  return first17 + checkDigit(first17);
+}
+
+export interface PersonFactoryOptions {
+  village?: number;
+  householdId?: string;
+  name?: string;
+  nationalId?: string;
+  relationship?: schema.PersonRow['relationship'];
+  reservoir?: string;
+  relocationDate?: string;
+  registeredOn?: string;
+  relocateeKind?: 'original' | 'other';
+  bankAccount?: string;
+  status?: schema.PersonRow['status'];
+}
+
+/**
+ * Factory: a registered person in `county` (with a new household, and a new township and village
+ * unless `village` is given), written as the county with the test app's sealer, like the API does.
+ */
+export async function makePerson(
+  t: { db: Database; sealer: Sealer },
+  county: number,
+  options: PersonFactoryOptions = {},
+): Promise<{ id: string; householdId: string; villageCode: number; nationalId: string; name: string }> {
+  const village = options.village ?? (await makeTownship(t.db, county, 1)).villages[0]?.code;
+  if (village === undefined) throw new Error('no village');
+  const nationalId = options.nationalId ?? makeNationalId(county);
+  const parsed = parseNationalId(nationalId);
+  if (!parsed.ok) throw new Error(`invalid test ID ${nationalId}: ${parsed.error}`);
+  const name = options.name ?? `测试${(idCounter % 900) + 100}`;
+  return withDivision(t.db, county, async (tx) => {
+    let householdId = options.householdId;
+    if (!householdId) {
+      const [household] = await tx
+        .insert(schema.households)
+        .values({ divisionCode: county, householdNo: `T${randomUUID().slice(0, 12)}`, villageCode: village })
+        .returning();
+      householdId = household?.id as string;
+    }
+    const [person] = await tx
+      .insert(schema.persons)
+      .values({
+        divisionCode: county,
+        householdId,
+        relationship: options.relationship ?? 'head',
+        name,
+        idHash: t.sealer.lookupHash(parsed.value),
+        idSealed: t.sealer.seal(parsed.value),
+        idMasked: maskNationalId(parsed.value),
+        sex: parsed.sex,
+        birthDate: parsed.birthDate,
+        reservoir: options.reservoir ?? '三峡水库',
+        relocationDate: options.relocationDate ?? '2003-05-01',
+        relocateeKind: options.relocateeKind ?? 'original',
+        registeredOn: options.registeredOn ?? options.relocationDate ?? '2003-05-01',
+        ...(options.bankAccount
+          ? {
+              bankName: '农村信用社',
+              bankAccountSealed: t.sealer.seal(options.bankAccount),
+              bankAccountMasked: maskBankAccount(options.bankAccount),
+            }
+          : {}),
+        status: options.status ?? 'registered',
+      })
+      .returning();
+    if (!person) throw new Error('person not inserted');
+    return { id: person.id, householdId, villageCode: village, nationalId: parsed.value, name };
+  });
 }

@@ -14,6 +14,7 @@ import {
 } from '@houfu/api';
 import {
   auditedDivisions,
+  createSealer,
   type Database,
   loadCountyLocalities,
   loadDivisionDictionary,
@@ -28,6 +29,7 @@ import {
   cliLogger,
   dictionaryLoaded,
   keyFilePath,
+  loadDataKey,
   loadKeys,
   openAdminDatabase,
   openApiDatabase,
@@ -87,7 +89,8 @@ async function serve(config: AppConfig, options: { demo: boolean }): Promise<voi
     throw new Error('the database is not migrated: run `houfu migrate` first');
   }
   const keys = await loadKeys(config, { create: options.demo });
-  const server = await startServer(config, db, keys.store, logger);
+  const sealer = createSealer(await loadDataKey(config, { create: options.demo }));
+  const server = await startServer(config, db, keys.store, sealer, logger);
   if (options.demo) {
     const ttl = config.HOUFU_MAX_TOKEN_AGE;
     const tokens = await devTokens(db, keys.store, tokenSettingsFrom(config), ttl);

@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   type AppConfig,
   createLogger,
@@ -9,7 +9,15 @@ import {
   loadOrCreateKeyFile,
   readKeyFile,
 } from '@houfu/api';
-import { apiDatabaseUrl, createDatabase, type Database, getDivision, withDivision } from '@houfu/db';
+import {
+  apiDatabaseUrl,
+  createDatabase,
+  type Database,
+  generateDataKey,
+  getDivision,
+  parseDataKey,
+  withDivision,
+} from '@houfu/db';
 import { NATION } from '@houfu/domain';
 import lockfile from 'proper-lockfile';
 
@@ -28,6 +36,28 @@ export async function loadKeys(
       `no signing keys at ${path}: create them with \`houfu keys add\` (or set HOUFU_JWKS_PATH)`,
     );
   return { file, store: await keyStoreFrom(file) };
+}
+
+/**
+ * The data key that seals national IDs and bank accounts: HOUFU_DATA_KEY, else the file at
+ * HOUFU_DATA_KEY_PATH (default HOUFU_DATA_DIR/keys/data-key). Only `dev` creates the file (mode 0600);
+ * losing it makes sealed values unreadable, so production sets the key from a secret store.
+ */
+export async function loadDataKey(config: AppConfig, options: { create: boolean }): Promise<Buffer> {
+  if (config.HOUFU_DATA_KEY) return parseDataKey(config.HOUFU_DATA_KEY);
+  const path = config.HOUFU_DATA_KEY_PATH ?? join(config.HOUFU_DATA_DIR, 'keys', 'data-key');
+  try {
+    return parseDataKey(await readFile(path, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (!options.create) {
+      throw new Error(`no data key: set HOUFU_DATA_KEY (32 bytes, base64) or create ${path}`);
+    }
+    const key = generateDataKey();
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    return key;
+  }
 }
 
 /**

@@ -7,5 +7,6 @@ export * from './queries/divisions.js';
 export * from './queries/idempotency.js';
 export * from './queries/localities.js';
 export * as schema from './schema.js';
+export * from './sealing.js';
 export * from './seed.js';
 export * from './tenant.js';

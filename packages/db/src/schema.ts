@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  customType,
+  date as dateColumn,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Drizzle mirror of the SQL migrations in ../migrations (the migrations are the source of truth for
@@ -94,3 +106,266 @@ export const apiClients = pgTable(
   },
   (t) => [primaryKey({ columns: [t.divisionCode, t.clientId] })],
 );
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v)),
+});
+const date = (name: string) => dateColumn(name, { mode: 'string' });
+
+/** 户 — a household of a county, settled in one of its villages. */
+export const households = pgTable(
+  'households',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    householdNo: text('household_no').notNull(),
+    villageCode: bigint('village_code', { mode: 'number' }).notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 移民 — one registration of a person in a county (ID and bank account sealed, hashed and masked). */
+export const persons = pgTable(
+  'persons',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    householdId: uuid('household_id').notNull(),
+    relationship: text('relationship', {
+      enum: [
+        'head',
+        'spouse',
+        'child',
+        'child_in_law',
+        'grandchild',
+        'parent',
+        'grandparent',
+        'sibling',
+        'other',
+      ],
+    }).notNull(),
+    name: text('name').notNull(),
+    idHash: bytea('id_hash').notNull(),
+    idSealed: bytea('id_sealed').notNull(),
+    idMasked: text('id_masked').notNull(),
+    sex: text('sex', { enum: ['male', 'female'] }).notNull(),
+    birthDate: date('birth_date').notNull(),
+    reservoir: text('reservoir').notNull(),
+    relocationDate: date('relocation_date').notNull(),
+    relocateeKind: text('relocatee_kind', { enum: ['original', 'other'] }).notNull(),
+    registeredOn: date('registered_on').notNull(),
+    bankName: text('bank_name'),
+    bankAccountSealed: bytea('bank_account_sealed'),
+    bankAccountMasked: text('bank_account_masked'),
+    status: text('status', { enum: ['registered', 'deceased', 'moved_out', 'removed'] })
+      .notNull()
+      .default('registered'),
+    importId: uuid('import_id'),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 人口变动 — dated status events with evidence (append-only). */
+export const personEvents = pgTable(
+  'person_events',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    personId: uuid('person_id').notNull(),
+    kind: text('kind', {
+      enum: ['moved_in', 'death', 'moved_out', 'removed', 're_registered', 'correction'],
+    }).notNull(),
+    effectiveDate: date('effective_date').notNull(),
+    reason: text('reason', { enum: ['civil_servant', 'non_agricultural_hukou', 'imprisonment', 'other'] }),
+    destinationCode: integer('destination_code'),
+    destinationNote: text('destination_note'),
+    originCode: integer('origin_code'),
+    correctsId: uuid('corrects_id'),
+    evidenceRef: text('evidence_ref').notNull(),
+    note: text('note'),
+    recordedAt: timestamptz('recorded_at').notNull().default(sql`now()`),
+    recordedBy: text('recorded_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** Background jobs (imports, later payment batches), leased by one runner at a time. */
+export const jobs = pgTable(
+  'jobs',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    kind: text('kind').notNull(),
+    status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] })
+      .notNull()
+      .default('queued'),
+    phase: text('phase'),
+    progressDone: bigint('progress_done', { mode: 'number' }).notNull().default(0),
+    progressTotal: bigint('progress_total', { mode: 'number' }),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    checkpoint: jsonb('checkpoint').$type<Record<string, unknown>>().notNull().default({}),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    attempts: integer('attempts').notNull().default(0),
+    leaseUntil: timestamptz('lease_until'),
+    createdBy: text('created_by').notNull(),
+    createdByKind: text('created_by_kind', { enum: ['user', 'client', 'system'] }).notNull(),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** Uploaded files, kept in chunks so jobs can stream them after a restart. */
+export const uploads = pgTable(
+  'uploads',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    sha256: text('sha256'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
+    mediaType: text('media_type').notNull(),
+    filename: text('filename'),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+export const uploadChunks = pgTable(
+  'upload_chunks',
+  {
+    divisionCode: integer('division_code').notNull(),
+    uploadId: uuid('upload_id').notNull(),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.uploadId, t.seq] })],
+);
+
+/** 批量导入 — a registry import of one county. */
+export const imports = pgTable(
+  'imports',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    jobId: uuid('job_id').notNull(),
+    uploadId: uuid('upload_id').notNull(),
+    format: text('format', { enum: ['csv', 'xlsx'] }).notNull(),
+    status: text('status', {
+      enum: ['queued', 'staging', 'checking', 'applying', 'completed', 'failed'],
+    })
+      .notNull()
+      .default('queued'),
+    rowsTotal: integer('rows_total'),
+    rowsAccepted: integer('rows_accepted'),
+    rowsRejected: integer('rows_rejected'),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+    completedAt: timestamptz('completed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+export const importRows = pgTable(
+  'import_rows',
+  {
+    divisionCode: integer('division_code').notNull(),
+    importId: uuid('import_id').notNull(),
+    rowNo: integer('row_no').notNull(),
+    householdNo: text('household_no'),
+    relationship: text('relationship'),
+    name: text('name'),
+    idHash: bytea('id_hash'),
+    idSealed: bytea('id_sealed'),
+    idMasked: text('id_masked'),
+    sex: text('sex'),
+    birthDate: date('birth_date'),
+    reservoir: text('reservoir'),
+    relocationDate: date('relocation_date'),
+    relocateeKind: text('relocatee_kind'),
+    villageCode: bigint('village_code', { mode: 'number' }),
+    bankName: text('bank_name'),
+    bankAccountSealed: bytea('bank_account_sealed'),
+    bankAccountMasked: text('bank_account_masked'),
+    errors: text('errors').array().notNull().default(sql`'{}'`),
+    warnings: text('warnings').array().notNull().default(sql`'{}'`),
+    personId: uuid('person_id'),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.importId, t.rowNo] })],
+);
+
+/** 年度核定 — a county's submitted verification of one year. */
+export const registryVerifications = pgTable(
+  'registry_verifications',
+  {
+    divisionCode: integer('division_code').notNull(),
+    year: integer('year').notNull(),
+    previousCount: integer('previous_count').notNull(),
+    previousSource: text('previous_source', { enum: ['verification', 'records'] }).notNull(),
+    deaths: integer('deaths').notNull(),
+    removals: jsonb('removals').$type<Record<string, number>>().notNull(),
+    movedOut: integer('moved_out').notNull(),
+    movedIn: integer('moved_in').notNull(),
+    reRegistered: integer('re_registered').notNull(),
+    verifiedCount: integer('verified_count').notNull(),
+    note: text('note'),
+    submittedBy: text('submitted_by').notNull(),
+    submittedAt: timestamptz('submitted_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.year] })],
+);
+
+/** Cross-county conflicts, owned by the lowest division that sees both counties. */
+export const registryConflicts = pgTable(
+  'registry_conflicts',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    idHash: bytea('id_hash').notNull(),
+    idMasked: text('id_masked').notNull(),
+    countyA: integer('county_a').notNull(),
+    personA: uuid('person_a').notNull(),
+    countyB: integer('county_b').notNull(),
+    personB: uuid('person_b').notNull(),
+    status: text('status', { enum: ['open', 'resolved'] })
+      .notNull()
+      .default('open'),
+    detectedAt: timestamptz('detected_at').notNull().default(sql`now()`),
+    resolvedAt: timestamptz('resolved_at'),
+    resolvedBy: text('resolved_by'),
+    resolution: jsonb('resolution').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** A county's side of a conflict: its own person only. */
+export const registryConflictSides = pgTable(
+  'registry_conflict_sides',
+  {
+    divisionCode: integer('division_code').notNull(),
+    conflictId: uuid('conflict_id').notNull(),
+    personId: uuid('person_id').notNull(),
+    reviewerDivision: integer('reviewer_division').notNull(),
+    status: text('status', { enum: ['open', 'resolved'] })
+      .notNull()
+      .default('open'),
+    outcome: text('outcome', { enum: ['kept', 'ended'] }),
+    detectedAt: timestamptz('detected_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.conflictId] })],
+);
+
+export type PersonRow = typeof persons.$inferSelect;
+export type HouseholdRow = typeof households.$inferSelect;
+export type PersonEventRow = typeof personEvents.$inferSelect;

@@ -14,6 +14,18 @@ export const permissions = [
   'localities:write',
   'audit:read',
   'audit:verify',
+  /** 移民人口登记: read households, persons (masked), events, imports, verifications, summaries. */
+  'registry:read',
+  /** Register and edit households and persons, record status events, import files (county clerks). */
+  'registry:write',
+  /** See a full national ID or bank account, one person at a time, with an audited reason. */
+  'registry:reveal',
+  /** Submit the county's annual verification 年度核定. */
+  'registry:verify',
+  /** Resolve a cross-county registration conflict (the reviewing city, province or nation). */
+  'registry:resolve',
+  /** Follow background jobs (imports, later payment batches) of the divisions in scope. */
+  'jobs:read',
 ] as const;
 /** One permission name. */
 export type Permission = (typeof permissions)[number];
@@ -55,42 +67,88 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
     role: 'county_operator',
     label: '县级经办员',
     levels: ['county'],
-    permissions: ['divisions:read', 'localities:read', 'localities:write'],
+    permissions: [
+      'divisions:read',
+      'localities:read',
+      'localities:write',
+      'registry:read',
+      'registry:write',
+      'registry:reveal',
+      'jobs:read',
+    ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
   county_approver: define({
     role: 'county_approver',
     label: '县级审核员',
     levels: ['county'],
-    permissions: ['divisions:read', 'localities:read', 'audit:read'],
+    permissions: [
+      'divisions:read',
+      'localities:read',
+      'audit:read',
+      'registry:read',
+      'registry:reveal',
+      'registry:verify',
+      'jobs:read',
+    ],
     description: 'County bureau approver: reviews the county clerks’ work and reads its audit trail.',
   }),
   city_reviewer: define({
     role: 'city_reviewer',
     label: '市级审核员',
     levels: ['city'],
-    permissions: ['divisions:read', 'localities:read', 'audit:read'],
+    permissions: [
+      'divisions:read',
+      'localities:read',
+      'audit:read',
+      'registry:read',
+      'registry:resolve',
+      'jobs:read',
+    ],
     description: 'City bureau reviewer: reads the data and audit trail of the counties in the city.',
   }),
   province_admin: define({
     role: 'province_admin',
     label: '省级管理员',
     levels: ['province'],
-    permissions: ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    permissions: [
+      'divisions:read',
+      'localities:read',
+      'audit:read',
+      'audit:verify',
+      'registry:read',
+      'registry:resolve',
+      'jobs:read',
+    ],
     description: 'Provincial bureau administrator: oversees the province and verifies audit-chain integrity.',
   }),
   national_admin: define({
     role: 'national_admin',
     label: '国家级管理员',
     levels: ['nation'],
-    permissions: ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    permissions: [
+      'divisions:read',
+      'localities:read',
+      'audit:read',
+      'audit:verify',
+      'registry:read',
+      'registry:resolve',
+      'jobs:read',
+    ],
     description: 'National administrator: oversees all provinces and verifies audit-chain integrity.',
   }),
   auditor: define({
     role: 'auditor',
     label: '审计监督员',
     levels: ['nation', 'province', 'city', 'county'],
-    permissions: ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+    permissions: [
+      'divisions:read',
+      'localities:read',
+      'audit:read',
+      'audit:verify',
+      'registry:read',
+      'jobs:read',
+    ],
     description:
       'Audit and supervision officer at any level: reads data and verifies the audit trail, never writes.',
   }),
@@ -128,6 +186,7 @@ export const integratorScopes: readonly Permission[] = Object.freeze([
   'localities:read',
   'audit:read',
   'audit:verify',
+  'registry:read',
 ] as const);
 
 /**

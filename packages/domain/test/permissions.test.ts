@@ -16,26 +16,73 @@ import {
 
 describe('roleDefinitions', () => {
   it.each<[Role, string, DivisionLevel[], Permission[]]>([
-    ['county_operator', '县级经办员', ['county'], ['divisions:read', 'localities:read', 'localities:write']],
-    ['county_approver', '县级审核员', ['county'], ['divisions:read', 'localities:read', 'audit:read']],
-    ['city_reviewer', '市级审核员', ['city'], ['divisions:read', 'localities:read', 'audit:read']],
+    [
+      'county_operator',
+      '县级经办员',
+      ['county'],
+      [
+        'divisions:read',
+        'localities:read',
+        'localities:write',
+        'registry:read',
+        'registry:write',
+        'registry:reveal',
+        'jobs:read',
+      ],
+    ],
+    [
+      'county_approver',
+      '县级审核员',
+      ['county'],
+      [
+        'divisions:read',
+        'localities:read',
+        'audit:read',
+        'registry:read',
+        'registry:reveal',
+        'registry:verify',
+        'jobs:read',
+      ],
+    ],
+    [
+      'city_reviewer',
+      '市级审核员',
+      ['city'],
+      ['divisions:read', 'localities:read', 'audit:read', 'registry:read', 'registry:resolve', 'jobs:read'],
+    ],
     [
       'province_admin',
       '省级管理员',
       ['province'],
-      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+      [
+        'divisions:read',
+        'localities:read',
+        'audit:read',
+        'audit:verify',
+        'registry:read',
+        'registry:resolve',
+        'jobs:read',
+      ],
     ],
     [
       'national_admin',
       '国家级管理员',
       ['nation'],
-      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+      [
+        'divisions:read',
+        'localities:read',
+        'audit:read',
+        'audit:verify',
+        'registry:read',
+        'registry:resolve',
+        'jobs:read',
+      ],
     ],
     [
       'auditor',
       '审计监督员',
       ['nation', 'province', 'city', 'county'],
-      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify'],
+      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify', 'registry:read', 'jobs:read'],
     ],
   ])('%s is %s at %j with %j', (role, label, levels, perms) => {
     const def = roleDefinitions[role];
@@ -65,17 +112,41 @@ describe('roleDefinitions', () => {
 describe('permissionsForRoles', () => {
   it.each<[Role[], Permission[]]>([
     [[], []],
-    [['county_operator'], ['divisions:read', 'localities:read', 'localities:write']],
+    [
+      ['county_operator'],
+      [
+        'divisions:read',
+        'localities:read',
+        'localities:write',
+        'registry:read',
+        'registry:write',
+        'registry:reveal',
+        'jobs:read',
+      ],
+    ],
     [
       ['county_operator', 'county_approver'],
-      ['divisions:read', 'localities:read', 'localities:write', 'audit:read'],
+      [
+        'divisions:read',
+        'localities:read',
+        'localities:write',
+        'audit:read',
+        'registry:read',
+        'registry:write',
+        'registry:reveal',
+        'registry:verify',
+        'jobs:read',
+      ],
     ],
     [
       ['city_reviewer', 'city_reviewer'],
-      ['divisions:read', 'localities:read', 'audit:read'],
+      ['divisions:read', 'localities:read', 'audit:read', 'registry:read', 'registry:resolve', 'jobs:read'],
     ],
-    [['auditor'], ['divisions:read', 'localities:read', 'audit:read', 'audit:verify']],
-    [['county_operator', 'auditor'], [...permissions]],
+    [
+      ['auditor'],
+      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify', 'registry:read', 'jobs:read'],
+    ],
+    [['county_operator', 'county_approver', 'city_reviewer', 'auditor'], [...permissions]],
   ])('%j → %j', (input, expected) => {
     expect([...permissionsForRoles(input)].sort()).toEqual([...expected].sort());
   });
@@ -125,6 +196,7 @@ describe('integrator scopes', () => {
       'localities:read',
       'audit:read',
       'audit:verify',
+      'registry:read',
     ]);
     expect(integratorScopes.some((s) => s.endsWith(':write'))).toBe(false);
   });

@@ -12,6 +12,19 @@ export const configSchema = z.object({
   HOUFU_DATA_DIR: z.string().default('.data'),
   /** Private JWKS file (signing keys); generated with a dev key on first run when absent. */
   HOUFU_JWKS_PATH: z.string().optional(),
+  /**
+   * The 32-byte data key (base64) that seals national IDs and bank accounts and keys their lookup
+   * hashes; absent → HOUFU_DATA_KEY_PATH, else a key file generated under HOUFU_DATA_DIR by `dev`.
+   */
+  HOUFU_DATA_KEY: z.string().optional(),
+  HOUFU_DATA_KEY_PATH: z.string().optional(),
+  /** Largest accepted import file (CSV or XLSX), in bytes. */
+  HOUFU_IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 31)
+    .default(256 * 1024 * 1024),
   HOUFU_ISSUER: z.string().default('houfu'),
   HOUFU_AUDIENCE: z.string().default('houfu-api'),
   /** Longest accepted token age in seconds, user and integrator tokens alike (older ones are refused even if unexpired). */

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Database, Tx } from '@houfu/db';
+import type { Database, Sealer, Tx } from '@houfu/db';
 import type { KeyStore } from '../auth/keys.js';
 import type { Principal, TokenSettings } from '../auth/tokens.js';
 import type { AppConfig } from './config.js';
@@ -9,10 +9,15 @@ import type { Logger } from './logger.js';
 export interface AppDeps {
   db: Database;
   keys: KeyStore;
+  /** Seals, hashes and opens national IDs and bank accounts (see @houfu/db sealing). */
+  sealer: Sealer;
   tokens: TokenSettings;
   config: Pick<
     AppConfig,
-    'HOUFU_CLIENT_TOKEN_TTL' | 'HOUFU_REQUEST_TIMEOUT_MS' | 'HOUFU_RATE_LIMIT_PER_MINUTE'
+    | 'HOUFU_CLIENT_TOKEN_TTL'
+    | 'HOUFU_REQUEST_TIMEOUT_MS'
+    | 'HOUFU_RATE_LIMIT_PER_MINUTE'
+    | 'HOUFU_IMPORT_MAX_BYTES'
   >;
   logger: Logger;
   /** The clock (tests pass a fixed one). */
