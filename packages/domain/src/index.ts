@@ -1,5 +1,7 @@
 export * from './divisions.js';
 export * from './money.js';
 export * from './national-id.js';
+export * from './parameters.js';
 export * from './periods.js';
 export * from './permissions.js';
+export * from './registry.js';
