@@ -22,6 +22,8 @@ CREATE TABLE households (
   CHECK (village_code / 1000000 = division_code)
 );
 CREATE INDEX households_village_idx ON households (division_code, village_code);
+-- Lookups by id alone (under any scope) stay index scans however wide the caller's scope is.
+CREATE INDEX households_id_idx ON households (id);
 
 -- 移民: one registration of a person in a county. The national ID is kept as a keyed hash (lookups,
 -- duplicates, conflicts), sealed (AES-256-GCM, for the few roles that may reveal it) and masked; the
@@ -59,6 +61,7 @@ CREATE TABLE persons (
 CREATE INDEX persons_household_idx ON persons (division_code, household_id);
 CREATE INDEX persons_name_idx ON persons (division_code, name text_pattern_ops);
 CREATE INDEX persons_status_idx ON persons (division_code, status);
+CREATE INDEX persons_id_idx ON persons (id);
 -- Cross-county lookups by owner functions only (conflict detection).
 CREATE INDEX persons_id_hash_idx ON persons (id_hash);
 
@@ -113,6 +116,7 @@ CREATE TABLE jobs (
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (division_code, id)
 );
+CREATE INDEX jobs_id_idx ON jobs (id);
 CREATE INDEX jobs_pending_idx ON jobs (created_at) WHERE status IN ('queued', 'running');
 
 -- Uploaded files, stored in 1 MiB chunks so that a job can stream them after a restart.
@@ -156,6 +160,8 @@ CREATE TABLE imports (
   FOREIGN KEY (division_code, job_id) REFERENCES jobs (division_code, id),
   FOREIGN KEY (division_code, upload_id) REFERENCES uploads (division_code, id)
 );
+CREATE INDEX imports_id_idx ON imports (id);
+CREATE INDEX imports_recent_idx ON imports (division_code, created_at DESC);
 ALTER TABLE persons ADD FOREIGN KEY (division_code, import_id) REFERENCES imports (division_code, id);
 
 -- Staged rows: parsed values (sealed and masked like persons), error and warning codes, the outcome.
@@ -224,6 +230,7 @@ CREATE TABLE registry_conflicts (
   UNIQUE (person_a, person_b),
   CHECK (county_a < county_b)
 );
+CREATE INDEX registry_conflicts_id_idx ON registry_conflicts (id);
 CREATE TABLE registry_conflict_sides (
   division_code integer NOT NULL,
   conflict_id uuid NOT NULL,

@@ -6,6 +6,7 @@ export * from './queries/api-clients.js';
 export * from './queries/divisions.js';
 export * from './queries/idempotency.js';
 export * from './queries/localities.js';
+export * from './queries/persons.js';
 export * as schema from './schema.js';
 export * from './sealing.js';
 export * from './seed.js';

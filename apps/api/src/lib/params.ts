@@ -41,3 +41,20 @@ export const plainText = (max: number) =>
     .min(1)
     .max(max)
     .refine((s) => !UNPRINTABLE.test(s), 'Control characters and broken Unicode are not allowed');
+
+/** A calendar date `YYYY-MM-DD` (checked to exist: no 2023-02-30). */
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected a date YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, 'Not a calendar date')
+  .openapi({ format: 'date', example: '2003-05-01' });
+
+/** `{id}` path parameter: a resource id (UUID). */
+export const idParam = z.object({
+  id: z
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' }, example: '0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11' }),
+});
