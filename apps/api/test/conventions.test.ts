@@ -3,6 +3,7 @@
  * fields, pagination bounds, request ids, caching, health, the OpenAPI document, the offline docs
  * page, the public JWKS and the per-caller rate limit.
  */
+import { permissions } from '@houfu/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_LIMIT_BYTES } from '../src/index.js';
 import { createTestApp, fields, makeTownship, problem, type TestApp } from './helpers.js';
@@ -447,14 +448,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('every /v1 operation except issueToken has security and an x-permission', () => {
-    const known = [
-      'authenticated',
-      'divisions:read',
-      'localities:read',
-      'localities:write',
-      'audit:read',
-      'audit:verify',
-    ];
+    const known = ['authenticated', ...permissions];
     for (const { path, method, op } of operations()) {
       if (!path.startsWith('/v1/') || op.operationId === 'issueToken') continue;
       const where = `${method.toUpperCase()} ${path}`;

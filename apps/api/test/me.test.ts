@@ -1,5 +1,5 @@
 /** GET /v1/me: the verified identity of a token — division, roles, permissions, scope. */
-import type { Role } from '@houfu/domain';
+import { permissionsForRoles, type Role } from '@houfu/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, signClientToken, signUserToken } from '../src/index.js';
 import { createTestApp, problem, type TestApp, tokenSettings } from './helpers.js';
@@ -36,7 +36,6 @@ describe('GET /v1/me for each demo role', () => {
     division: number;
     name: string;
     label: string;
-    permissions: string[];
     scope: { lo: number; hi: number };
   }[] = [
     {
@@ -44,7 +43,6 @@ describe('GET /v1/me for each demo role', () => {
       division: 420581,
       name: '宜都市',
       label: '县级经办员',
-      permissions: ['divisions:read', 'localities:read', 'localities:write'],
       scope: { lo: 420581, hi: 420581 },
     },
     {
@@ -52,7 +50,6 @@ describe('GET /v1/me for each demo role', () => {
       division: 420582,
       name: '当阳市',
       label: '县级审核员',
-      permissions: ['audit:read', 'divisions:read', 'localities:read'],
       scope: { lo: 420582, hi: 420582 },
     },
     {
@@ -60,7 +57,6 @@ describe('GET /v1/me for each demo role', () => {
       division: 420500,
       name: '宜昌市',
       label: '市级审核员',
-      permissions: ['audit:read', 'divisions:read', 'localities:read'],
       scope: { lo: 420500, hi: 420599 },
     },
     {
@@ -68,7 +64,6 @@ describe('GET /v1/me for each demo role', () => {
       division: 420000,
       name: '湖北省',
       label: '省级管理员',
-      permissions: ['audit:read', 'audit:verify', 'divisions:read', 'localities:read'],
       scope: { lo: 420000, hi: 429999 },
     },
     {
@@ -76,7 +71,6 @@ describe('GET /v1/me for each demo role', () => {
       division: 0,
       name: '中华人民共和国',
       label: '国家级管理员',
-      permissions: ['audit:read', 'audit:verify', 'divisions:read', 'localities:read'],
       scope: { lo: 0, hi: 999999 },
     },
     {
@@ -84,7 +78,6 @@ describe('GET /v1/me for each demo role', () => {
       division: 420583,
       name: '枝江市',
       label: '审计监督员',
-      permissions: ['audit:read', 'audit:verify', 'divisions:read', 'localities:read'],
       scope: { lo: 420583, hi: 420583 },
     },
   ];
@@ -98,7 +91,7 @@ describe('GET /v1/me for each demo role', () => {
       expect(body.division.code).toBe(c.division);
       expect(body.division.name).toBe(c.name);
       expect(body.roles).toEqual([{ role: c.role, label: c.label }]);
-      expect(body.permissions).toEqual(c.permissions);
+      expect(body.permissions).toEqual(sorted([...permissionsForRoles([c.role as Role])]));
       expect(body.permissions).toEqual(sorted(body.permissions));
       expect(body.scope).toEqual(c.scope);
     });
@@ -118,7 +111,11 @@ describe('GET /v1/me for each demo role', () => {
       { role: 'county_operator', label: '县级经办员' },
       { role: 'county_approver', label: '县级审核员' },
     ]);
-    expect(body.permissions).toEqual(['audit:read', 'divisions:read', 'localities:read', 'localities:write']);
+    expect(body.permissions).toEqual(
+      sorted([...permissionsForRoles(['county_operator', 'county_approver'])]),
+    );
+    expect(body.permissions).toContain('registry:write');
+    expect(body.permissions).toContain('registry:verify');
   });
 
   it('the division of a county carries its level and parent', async () => {

@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../src/index.js';
-import { createTestApp, makeTownship, problem, type TestApp } from './helpers.js';
+import { createTestApp, makePerson, makeTownship, problem, type TestApp } from './helpers.js';
 
 // 远安县: written only by this file, so its audit head moves only when these requests do.
 const COUNTY = 420525;
@@ -27,14 +27,25 @@ const SERVER_OWNED = [
 
 let t: TestApp;
 let township: number;
+/** Ids of this county's resources, by the collection a `{id}` path belongs to. */
+const fixtures: Record<string, string> = {};
 beforeAll(async () => {
   t = await createTestApp();
-  township = (await makeTownship(t.db, COUNTY, 1)).township.code;
+  const made = await makeTownship(t.db, COUNTY, 1);
+  township = made.township.code;
+  const person = await makePerson(t, COUNTY, {
+    village: made.villages[0]?.code,
+    bankAccount: '6228480012345678',
+  });
+  fixtures['/v1/persons'] = person.id;
+  fixtures['/v1/households'] = person.householdId;
 });
 afterAll(() => t.close());
 
 interface Property {
   type?: string;
+  format?: string;
+  enum?: unknown[];
   example?: unknown;
 }
 
@@ -64,6 +75,7 @@ const writes = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
         method: method.toUpperCase(),
         op,
         properties: (resolved?.properties ?? {}) as Record<string, Property>,
+        example: (resolved as { example?: Record<string, unknown> } | undefined)?.example,
       };
     }),
 );
@@ -79,6 +91,16 @@ const anyValue = fc.oneof(
 /** A plausible value for a contract field: its example's kind, aimed at this county's codes. */
 function plausible(property: Property) {
   if (property.type === 'boolean') return fc.boolean();
+  if (property.enum) return fc.constantFrom(...property.enum);
+  if (property.format === 'date') {
+    return fc.constantFrom(
+      String(property.example ?? '2013-03-15'),
+      '2013-03-15',
+      '2099-01-01',
+      '2013-02-30',
+    );
+  }
+  if (property.format === 'uuid') return fc.constantFrom(...Object.values(fixtures), randomUUID());
   if (property.type === 'string') {
     return fc.oneof(
       fc.constantFrom('移民新村', '白水港村', String(property.example ?? '')),
@@ -92,8 +114,28 @@ function plausible(property: Property) {
   return anyValue;
 }
 
+/** The documented example of each field (enums: the first value; ids: this county's), a random subset. */
+function examples(properties: Record<string, Property>, example?: Record<string, unknown>) {
+  const known = Object.entries(properties).flatMap(([k, p]): [string, unknown][] => {
+    if (p.example !== undefined) return [[k, p.format === 'uuid' ? fixtures['/v1/households'] : p.example]];
+    if (p.enum) return [[k, p.enum[0]]];
+    if (p.format === 'uuid' && k.startsWith('household')) return [[k, fixtures['/v1/households']]];
+    return [];
+  });
+  // The body's own documented example, its ids pointed at this county's resources.
+  const full = example
+    ? Object.entries(example).map(([k, v]): [string, unknown] => [
+        k,
+        properties[k]?.format === 'uuid' ? fixtures['/v1/households'] : v,
+      ])
+    : known;
+  return fc
+    .oneof(fc.constant(full), fc.subarray(known, { minLength: 1 }))
+    .map((entries) => Object.fromEntries(entries));
+}
+
 /** Mostly contract-shaped bodies (some valid), sometimes with a random or server-owned field added. */
-function bodies(properties: Record<string, Property>) {
+function bodies(properties: Record<string, Property>, example?: Record<string, unknown>) {
   const shaped = fc.record(
     Object.fromEntries(
       Object.entries(properties).map(([k, p]) => [
@@ -105,7 +147,8 @@ function bodies(properties: Record<string, Property>) {
   );
   const extra = fc.dictionary(fc.constantFrom(...SERVER_OWNED), anyValue, { minKeys: 1, maxKeys: 2 });
   return fc.oneof(
-    { weight: 3, arbitrary: shaped },
+    { weight: 2, arbitrary: shaped },
+    { weight: 1, arbitrary: examples(properties, example) },
     { weight: 1, arbitrary: fc.tuple(shaped, extra).map(([a, b]) => ({ ...a, ...b })) },
   );
 }
@@ -131,8 +174,14 @@ describe('write operations never answer 500 and reject without side effects', ()
     );
     expect(role, `a county role holds ${w.op['x-permission']}`).toBeDefined();
     const token = await t.token(COUNTY, [role!], `user:properties:${w.op.operationId}`);
-    const path = w.path.replace(/\{\w+\}/g, String(township));
-    const body = bodies(w.properties);
+    // `{id}` paths get a resource of this county (add a fixture for a new collection); codes a township.
+    const path = w.path
+      .replace(/^(\/v1\/[\w-]+)\/\{id\}/, (_, base: string) => {
+        expect(fixtures[base], `a fixture id for ${base}/{id}`).toBeDefined();
+        return `${base}/${fixtures[base]}`;
+      })
+      .replace(/\{\w+\}/g, String(township));
+    const body = bodies(w.properties, w.example);
 
     const statuses: number[] = [];
     await fc.assert(

@@ -47,7 +47,7 @@ const nationalId = z
   })
   .openapi({
     description: '18-character resident ID number (GB 11643-1999); sex and birth date are derived from it.',
-    example: '420581197001010013',
+    example: '420581197001010012',
   });
 
 const bankAccount = z
@@ -69,7 +69,7 @@ export const PersonSchema = z
     name: z.string().openapi({ example: '张三' }),
     national_id_masked: z
       .string()
-      .openapi({ description: 'First 6 and last 4 characters only.', example: '420581********0013' }),
+      .openapi({ description: 'First 6 and last 4 characters only.', example: '420581********0012' }),
     sex: z.enum(['male', 'female']),
     birth_date: z.string().openapi({ format: 'date', example: '1970-01-01' }),
     reservoir: z
@@ -194,6 +194,8 @@ export const getHousehold = protectedRoute('registry:read', {
   operationId: 'getHousehold',
   tags: ['registry'],
   summary: 'Get a household with its members',
+  description:
+    'One household and every person registered in it (head first, masked); `ETag` carries its version.',
   request: { params: idParam },
   responses: {
     200: { ...json(HouseholdWithMembersSchema, 'The household, head first.'), headers: etagHeaders },
@@ -280,13 +282,13 @@ export const CreatePersonSchema = z
       .openapi({ description: 'Optional: when sent, it must match the ID number.' }),
     birth_date: isoDate
       .optional()
-      .openapi({ description: 'Optional: when sent, it must match the ID number.' }),
+      .openapi({ description: 'Optional: when sent, it must match the ID number.', example: '1970-01-01' }),
     reservoir: plainText(100).openapi({ example: '三峡水库' }),
     relocation_date: isoDate.openapi({ description: '搬迁日期: when the move was completed.' }),
     relocatee_kind: relocateeKindSchema,
     registered_on: isoDate
       .optional()
-      .openapi({ description: '登记日期; default today.', example: '2026-11-22' }),
+      .openapi({ description: '登记日期; default today.', example: '2006-07-01' }),
     bank_name: plainText(100).optional().openapi({ example: '农村信用社' }),
     bank_account: bankAccount.optional(),
     moved_in: z
@@ -306,7 +308,20 @@ export const CreatePersonSchema = z
     message: 'Send bank_name and bank_account together',
     path: ['bank_account'],
   })
-  .openapi('CreatePerson');
+  .openapi('CreatePerson', {
+    example: {
+      household_id: '0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11',
+      relationship: 'head',
+      name: '张三',
+      national_id: '420581197001010012',
+      reservoir: '三峡水库',
+      relocation_date: '2003-05-01',
+      relocatee_kind: 'original',
+      registered_on: '2006-07-01',
+      bank_name: '农村信用社',
+      bank_account: '6228480012345678901',
+    },
+  });
 
 export const createPerson = protectedRoute('registry:write', {
   method: 'post',
@@ -334,6 +349,8 @@ export const getPerson = protectedRoute('registry:read', {
   operationId: 'getPerson',
   tags: ['registry'],
   summary: 'Get a person',
+  description:
+    'One person, ID number and bank account masked; `ETag` carries the version for a later update.',
   request: { params: idParam },
   responses: {
     200: { ...json(PersonSchema, 'The person; `ETag` carries the version.'), headers: etagHeaders },
@@ -414,7 +431,7 @@ export const revealPerson = protectedRoute('registry:reveal', {
       z
         .object({
           person_id: z.uuid(),
-          national_id: z.string().optional().openapi({ example: '420581197001010013' }),
+          national_id: z.string().optional().openapi({ example: '420581197001010012' }),
           bank_account: z.string().nullable().optional().openapi({ example: '6228480012345678901' }),
         })
         .openapi('RevealedPerson'),
@@ -462,7 +479,26 @@ export const CreatePersonEventSchema = z
     evidence_ref: plainText(200).openapi({ example: '死亡证明 2013-0042' }),
     note: plainText(500).optional(),
   })
-  .openapi('CreatePersonEvent');
+  .superRefine((v, ctx) => {
+    // Each detail belongs to one kind: required there, refused elsewhere.
+    const owners = [
+      ['reason', 'removed'],
+      ['destination_code', 'moved_out'],
+      ['destination_note', 'moved_out'],
+      ['corrects_id', 'correction'],
+    ] as const;
+    for (const [field, kind] of owners) {
+      const present = v[field] !== undefined;
+      if (present && v.kind !== kind) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `Only for kind ${kind}` });
+      } else if (!present && v.kind === kind && field !== 'destination_note') {
+        ctx.addIssue({ code: 'custom', path: [field], message: `Required for kind ${kind}` });
+      }
+    }
+  })
+  .openapi('CreatePersonEvent', {
+    example: { kind: 'death', effective_date: '2013-03-15', evidence_ref: '死亡证明 2013-0042' },
+  });
 
 export const createPersonEvent = protectedRoute('registry:write', {
   method: 'post',
