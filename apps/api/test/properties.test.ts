@@ -5,6 +5,7 @@
  * problem+json and changes nothing — no audit record, which every mutation writes.
  */
 import { randomUUID } from 'node:crypto';
+import { detectConflicts, schema, withDivision } from '@houfu/db';
 import { type Permission, roleDefinitions, roles } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
@@ -14,6 +15,9 @@ import { createTestApp, makePerson, makeTownship, problem, type TestApp } from '
 
 // 远安县: written only by this file, so its audit head moves only when these requests do.
 const COUNTY = 420525;
+// 宜昌市, and 兴山县 beside it: the other county of a registration conflict the city reviews.
+const CITY = 420500;
+const OTHER_COUNTY = 420526;
 const SERVER_OWNED = [
   'division_code',
   'county_code',
@@ -39,6 +43,11 @@ beforeAll(async () => {
   });
   fixtures['/v1/persons'] = person.id;
   fixtures['/v1/households'] = person.householdId;
+  // The same ID registered next door: a conflict for the city (its audit chain is the city's).
+  const twin = await makePerson(t, OTHER_COUNTY, { nationalId: person.nationalId });
+  await withDivision(t.db, OTHER_COUNTY, (tx) => detectConflicts(tx, OTHER_COUNTY, [twin.id]));
+  const [conflict] = await withDivision(t.db, CITY, (tx) => tx.select().from(schema.registryConflicts));
+  fixtures['/v1/registry/conflicts'] = conflict?.id as string;
 });
 afterAll(() => t.close());
 
@@ -155,7 +164,7 @@ function bodies(properties: Record<string, Property>, example?: Record<string, u
 
 async function auditHead(): Promise<number> {
   const rows = (await t.admin.orm.execute(
-    sql`SELECT seq FROM audit_heads WHERE division_code = ${COUNTY}`,
+    sql`SELECT sum(seq) AS seq FROM audit_heads WHERE division_code IN (${COUNTY}, ${CITY}, ${OTHER_COUNTY})`,
   )) as unknown as { rows?: { seq: string }[] } | { seq: string }[];
   const list = Array.isArray(rows) ? rows : (rows.rows ?? []);
   return Number(list[0]?.seq ?? 0);
@@ -167,16 +176,17 @@ describe('write operations never answer 500 and reject without side effects', ()
   });
 
   it.each(writes.map((w) => [w.op.operationId, w] as const))('%s', async (_, w) => {
-    const role = roles.find(
-      (r) =>
-        roleDefinitions[r].levels.includes('county') &&
-        roleDefinitions[r].permissions.includes(w.op['x-permission']!),
-    );
-    expect(role, `a county role holds ${w.op['x-permission']}`).toBeDefined();
-    const token = await t.token(COUNTY, [role!], `user:properties:${w.op.operationId}`);
+    // The county's own role when one holds the permission, else the city's (reviews, resolutions).
+    const holders = roles.filter((r) => roleDefinitions[r].permissions.includes(w.op['x-permission']!));
+    const role =
+      holders.find((r) => roleDefinitions[r].levels.includes('county')) ??
+      holders.find((r) => roleDefinitions[r].levels.includes('city'));
+    expect(role, `a county or city role holds ${w.op['x-permission']}`).toBeDefined();
+    const division = roleDefinitions[role!].levels.includes('county') ? COUNTY : CITY;
+    const token = await t.token(division, [role!], `user:properties:${w.op.operationId}`);
     // `{id}` paths get a resource of this county (add a fixture for a new collection); codes a township.
     const path = w.path
-      .replace(/^(\/v1\/[\w-]+)\/\{id\}/, (_, base: string) => {
+      .replace(/^(\/v1\/.+?)\/\{id\}/, (_, base: string) => {
         expect(fixtures[base], `a fixture id for ${base}/{id}`).toBeDefined();
         return `${base}/${fixtures[base]}`;
       })

@@ -7,6 +7,7 @@ export * from './queries/divisions.js';
 export * from './queries/idempotency.js';
 export * from './queries/localities.js';
 export * from './queries/persons.js';
+export * from './queries/registry.js';
 export * as schema from './schema.js';
 export * from './sealing.js';
 export * from './seed.js';
