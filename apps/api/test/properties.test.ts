@@ -43,8 +43,10 @@ beforeAll(async () => {
   });
   fixtures['/v1/persons'] = person.id;
   fixtures['/v1/households'] = person.householdId;
-  // The same ID registered next door: a conflict for the city (its audit chain is the city's).
-  const twin = await makePerson(t, OTHER_COUNTY, { nationalId: person.nationalId });
+  // The same ID registered here and next door: a conflict for the city (its audit chain is the
+  // city's). Persons of its own, so that ID corrections of the person above leave it open.
+  const here = await makePerson(t, COUNTY, { village: made.villages[0]?.code });
+  const twin = await makePerson(t, OTHER_COUNTY, { nationalId: here.nationalId });
   await withDivision(t.db, OTHER_COUNTY, (tx) => detectConflicts(tx, OTHER_COUNTY, [twin.id]));
   const [conflict] = await withDivision(t.db, CITY, (tx) => tx.select().from(schema.registryConflicts));
   fixtures['/v1/registry/conflicts'] = conflict?.id as string;

@@ -313,6 +313,35 @@ END $$;
 REVOKE ALL ON FUNCTION registry_detect_conflicts(integer, uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION registry_detect_conflicts(integer, uuid[]) TO houfu_api;
 
+-- After a person's ID number was corrected: closes that person's open conflicts whose ID hash it no
+-- longer carries, on both sides, and returns how many. The caller's scope must cover `county`.
+CREATE FUNCTION registry_clear_stale_conflicts(county integer, person uuid) RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE cleared integer;
+BEGIN
+  IF county IS NULL OR county NOT BETWEEN nullif(current_setting('app.scope_lo', true), '')::int
+                                      AND nullif(current_setting('app.scope_hi', true), '')::int THEN
+    RAISE EXCEPTION 'county % is outside the scope', county USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  WITH stale AS (
+    UPDATE registry_conflicts c
+       SET status = 'resolved', resolved_at = now(), resolved_by = 'system:id-correction',
+           resolution = jsonb_build_object('reason', 'id_corrected', 'person_id', person)
+     WHERE c.status = 'open'
+       AND ((c.county_a = county AND c.person_a = person) OR (c.county_b = county AND c.person_b = person))
+       AND NOT EXISTS (SELECT 1 FROM persons p
+                        WHERE p.division_code = county AND p.id = person AND p.id_hash = c.id_hash)
+    RETURNING c.id
+  ), sides AS (
+    UPDATE registry_conflict_sides s SET status = 'resolved' FROM stale WHERE s.conflict_id = stale.id
+    RETURNING 1
+  )
+  SELECT count(*) INTO cleared FROM stale;
+  RETURN cleared;
+END $$;
+REVOKE ALL ON FUNCTION registry_clear_stale_conflicts(integer, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION registry_clear_stale_conflicts(integer, uuid) TO houfu_api;
+
 GRANT SELECT, INSERT, UPDATE ON households TO houfu_api;
 GRANT SELECT, INSERT, UPDATE ON persons TO houfu_api;
 GRANT SELECT, INSERT ON person_events TO houfu_api;

@@ -43,6 +43,8 @@ function classifyDatabaseError(error: unknown): ErrorCode | undefined {
   if (unavailable.has(code) || code.startsWith('08') || code.startsWith('53')) return 'service_unavailable';
   if (code === '57014' || code === '25P03') return 'timeout';
   if (code === '23505') return 'conflict';
+  // A reference to something that does not exist (services check first; this is the backstop).
+  if (code === '23503') return 'unprocessable';
   // Data exceptions (a value out of range, a NUL byte, a date PostgreSQL cannot hold): the input's fault.
   if (code.startsWith('22')) return 'validation_failed';
   if (code === '42501') return 'forbidden';

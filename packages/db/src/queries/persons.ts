@@ -28,8 +28,9 @@ const personView = {
   person: persons,
   householdNo: households.householdNo,
   villageCode: households.villageCode,
+  // Written out qualified: drizzle leaves column names bare when a query has no join.
   openConflict: sql<boolean>`EXISTS (SELECT 1 FROM ${registryConflictSides} s
-    WHERE s.division_code = ${persons.divisionCode} AND s.person_id = ${persons.id} AND s.status = 'open')`,
+    WHERE s.division_code = "persons"."division_code" AND s.person_id = "persons"."id" AND s.status = 'open')`,
 };
 
 const toView = (r: { person: Person; householdNo: string; villageCode: number; openConflict: boolean }) => ({
@@ -66,7 +67,7 @@ export async function listHouseholds(
     .select({
       household: households,
       members: sql<number>`(SELECT count(*)::int FROM ${persons} p
-        WHERE p.division_code = ${households.divisionCode} AND p.household_id = ${households.id})`,
+        WHERE p.division_code = "households"."division_code" AND p.household_id = "households"."id")`,
     })
     .from(households)
     .where(and(...where))
@@ -258,6 +259,28 @@ export async function updatePerson(
   return updated;
 }
 
+/** The household's head 户主 other than `exceptId`, if any. */
+export async function householdHead(
+  tx: Tx,
+  county: number,
+  householdId: string,
+  exceptId?: string,
+): Promise<Person | undefined> {
+  const [row] = await tx
+    .select()
+    .from(persons)
+    .where(
+      and(
+        eq(persons.divisionCode, county),
+        eq(persons.householdId, householdId),
+        eq(persons.relationship, 'head'),
+        ...(exceptId ? [sql`${persons.id} <> ${exceptId}::uuid`] : []),
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
 /** True when another person of the county holds this ID hash. */
 export async function idRegisteredInCounty(
   tx: Tx,
@@ -290,6 +313,19 @@ export async function detectConflicts(tx: Tx, county: number, personIds: readonl
     ),
   );
   return Number(row?.opened ?? 0);
+}
+
+/**
+ * Closes the open conflicts of a person whose ID number no longer matches them (after a correction);
+ * returns how many were closed. An owner function: the other side lives in another county.
+ */
+export async function clearStaleConflicts(tx: Tx, county: number, personId: string): Promise<number> {
+  const [row] = rowsOf<{ cleared: number }>(
+    await tx.execute(
+      sql`SELECT registry_clear_stale_conflicts(${county}::int, ${personId}::uuid) AS cleared`,
+    ),
+  );
+  return Number(row?.cleared ?? 0);
 }
 
 // ── Events 人口变动 ─────────────────────────────────────────────────────────────────────────────

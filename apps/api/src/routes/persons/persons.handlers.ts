@@ -10,7 +10,6 @@ import {
 import {
   countyOfLocality,
   isSupported,
-  parameterValue,
   statusOn,
   supportWindow,
   supportWindowParameter,
@@ -19,6 +18,7 @@ import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import { etagOf, requireIfMatch } from '../../lib/etag.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
+import { policyValue } from '../../lib/policy.js';
 import { ApiError } from '../../lib/problem.js';
 import type { AppEnv } from '../../lib/types.js';
 import type * as routes from './persons.routes.js';
@@ -258,7 +258,7 @@ export const getPersonStatus: RouteHandler<typeof routes.getPersonStatus, AppEnv
   const on = c.req.valid('query').on ?? today(c);
   const history = await service.personHistory(c.var.tx, person, on);
   const status = statusOn(history.domain, on, history.ctx);
-  const rule = parameterValue(supportWindowParameter, person.divisionCode, on).value;
+  const rule = policyValue(supportWindowParameter, person.divisionCode, on).value;
   return c.json(
     {
       person_id: person.id,

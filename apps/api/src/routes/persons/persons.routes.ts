@@ -311,9 +311,9 @@ export const CreatePersonSchema = z
   .openapi('CreatePerson', {
     example: {
       household_id: '0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11',
-      relationship: 'head',
-      name: '张三',
-      national_id: '420581197001010012',
+      relationship: 'spouse',
+      name: '李秀英',
+      national_id: '420581197001010020',
       reservoir: '三峡水库',
       relocation_date: '2003-05-01',
       relocatee_kind: 'original',

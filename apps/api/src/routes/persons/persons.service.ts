@@ -2,10 +2,13 @@ import {
   type Actor,
   appendAudit,
   type Changes,
+  clearStaleConflicts,
   detectConflicts,
+  getDivision,
   getHousehold,
   getPerson,
   type Household,
+  householdHead,
   idRegisteredInCounty,
   insertHousehold,
   insertPerson,
@@ -32,13 +35,13 @@ import {
   maskNationalId,
   type PersonEvent,
   type PersonEventKind,
-  parameterValue,
   parseNationalId,
   type RemovalReason,
   removalEffectiveParameter,
   type StatusContext,
 } from '@houfu/domain';
 import { etagOf } from '../../lib/etag.js';
+import { policyValue } from '../../lib/policy.js';
 import { ApiError } from '../../lib/problem.js';
 
 export interface Context {
@@ -176,6 +179,24 @@ function sealedAccount(ctx: Context, account: string | null) {
     : { bankAccountSealed: ctx.sealer.seal(account), bankAccountMasked: maskBankAccount(account) };
 }
 
+/** A division code the dictionary knows (origins and destinations of moves); 422 naming the field. */
+async function requireDivision(ctx: Context, code: number, field: string) {
+  if (!(await getDivision(ctx.tx, code))) {
+    throw new ApiError('unprocessable', `Division ${code} is not in the division dictionary.`, [
+      { field, message: 'Unknown division', code: 'unknown_division' },
+    ]);
+  }
+}
+
+/** A household has one head 户主. */
+async function requireNoOtherHead(ctx: Context, county: number, householdId: string, personId?: string) {
+  if (await householdHead(ctx.tx, county, householdId, personId)) {
+    throw new ApiError('unprocessable', 'The household already has a head (户主).', [
+      { field: 'relationship', message: 'The household already has a head', code: 'second_head' },
+    ]);
+  }
+}
+
 async function requireOwnHousehold(ctx: Context, id: string): Promise<Household> {
   const household = await getHousehold(ctx.tx, id);
   if (!household || household.divisionCode !== ctx.actor.division) {
@@ -194,6 +215,8 @@ function datesInOrder(ctx: Context, dates: { relocation: string; registered: str
     problems.push({ field: 'registered_on', message: 'In the future', code: 'future_date' });
   if (dates.relocation < dates.birth)
     problems.push({ field: 'relocation_date', message: 'Before the birth date', code: 'before_birth' });
+  if (dates.registered < dates.birth)
+    problems.push({ field: 'registered_on', message: 'Before the birth date', code: 'before_birth' });
   if (problems.length > 0) throw new ApiError('unprocessable', 'The dates are out of order.', problems);
 }
 
@@ -217,6 +240,11 @@ export async function createPerson(ctx: Context, input: CreatePersonInput): Prom
   const county = assertCountyCaller(ctx);
   const household = await requireOwnHousehold(ctx, input.household_id);
   const id = identity(ctx, input.national_id, input);
+  if (await idRegisteredInCounty(ctx.tx, county, id.idHash)) {
+    throw new ApiError('conflict', 'This ID number is already registered in your county.');
+  }
+  if (input.relationship === 'head') await requireNoOtherHead(ctx, county, household.id);
+  if (input.moved_in) await requireDivision(ctx, input.moved_in.origin_code, 'moved_in.origin_code');
   const registeredOn = input.registered_on ?? today(ctx);
   datesInOrder(ctx, { relocation: input.relocation_date, registered: registeredOn, birth: id.birthDate });
   const created = await insertPerson(ctx.tx, {
@@ -301,6 +329,9 @@ export async function updatePerson(
     set('householdId', 'household_id', input.household_id);
   }
   if (input.relationship !== undefined) set('relationship', 'relationship', input.relationship);
+  if ((patch.relationship ?? current.relationship) === 'head' && (patch.relationship || patch.householdId)) {
+    await requireNoOtherHead(ctx, county, patch.householdId ?? current.householdId, personId);
+  }
   if (input.name !== undefined) set('name', 'name', input.name);
   if (input.reservoir !== undefined) set('reservoir', 'reservoir', input.reservoir);
   if (input.relocatee_kind !== undefined) set('relocateeKind', 'relocatee_kind', input.relocatee_kind);
@@ -314,6 +345,9 @@ export async function updatePerson(
       }
       Object.assign(patch, id);
       changes.national_id = { old: current.idMasked, new: id.idMasked };
+      if (id.sex !== current.sex) changes.sex = { old: current.sex, new: id.sex };
+      if (id.birthDate !== current.birthDate)
+        changes.birth_date = { old: current.birthDate, new: id.birthDate };
       birthDate = id.birthDate;
       idChanged = true;
     }
@@ -336,7 +370,10 @@ export async function updatePerson(
   const updated = await updatePersonRow(ctx.tx, current, expectedVersion, patch);
   if (!updated) staleVersion(`Person ${personId}`, current.version + 1);
   await audit(ctx, county, 'person.update', 'person', personId, changes);
-  if (idChanged) await detectConflicts(ctx.tx, county, [personId]);
+  if (idChanged) {
+    await clearStaleConflicts(ctx.tx, county, personId);
+    await detectConflicts(ctx.tx, county, [personId]);
+  }
   return (await getPerson(ctx.tx, personId)) as PersonView;
 }
 
@@ -379,7 +416,7 @@ export async function statusContext(
 ): Promise<StatusContext> {
   return {
     registeredOn: person.registeredOn,
-    removalRule: parameterValue(removalEffectiveParameter, person.divisionCode, on).value,
+    removalRule: policyValue(removalEffectiveParameter, person.divisionCode, on).value,
     annualReviews: await verificationDates(tx, person.divisionCode),
   };
 }
@@ -427,6 +464,8 @@ export async function recordPersonEvent(
 ): Promise<{ event: PersonEventRecord; person: PersonView }> {
   const person = await getPerson(ctx.tx, input.personId, { lock: true });
   if (!person) throw new ApiError('not_found', `Person ${input.personId} was not found.`);
+  if (input.destinationCode !== undefined)
+    await requireDivision(ctx, input.destinationCode, 'destination_code');
   const history = await personHistory(ctx.tx, person, today(ctx));
   const error = checkNewEvent(
     history.domain,
@@ -476,7 +515,13 @@ export async function recordPersonEvent(
     evidence_ref: { old: null, new: event.evidenceRef },
   });
   await refreshPersonStatus(ctx, person, [...history.domain, asDomainEvent(event)], history.ctx);
-  return { event, person: (await getPerson(ctx.tx, person.id)) as PersonView };
+  const after = (await getPerson(ctx.tx, person.id)) as PersonView;
+  // Registered again (re-registration, a voided death or move): the ID may be registered elsewhere now.
+  if (after.status === 'registered' && person.status !== 'registered') {
+    await detectConflicts(ctx.tx, person.divisionCode, [person.id]);
+    return { event, person: (await getPerson(ctx.tx, person.id)) as PersonView };
+  }
+  return { event, person: after };
 }
 
 /** Writes the status that follows from the events into `persons.status` when it changed. */
