@@ -28,6 +28,8 @@ import system from './routes/system/system.index.js';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const PUBLIC_V1 = new Set(['/v1/oauth/token']);
+/** POST routes whose body is a file streamed to the database, exempt from the 1 MiB JSON limit. */
+const STREAMING_UPLOADS = new Set(['/v1/imports']);
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
@@ -68,21 +70,23 @@ export function createApp(deps: AppDeps) {
     );
   });
   app.use('*', secureHeaders());
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: BODY_LIMIT_BYTES,
-      onError: () => {
-        throw new ApiError('payload_too_large', `Request bodies are limited to ${BODY_LIMIT_BYTES} bytes.`);
-      },
-    }),
+  const jsonBodyLimit = bodyLimit({
+    maxSize: BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new ApiError('payload_too_large', `Request bodies are limited to ${BODY_LIMIT_BYTES} bytes.`);
+    },
+  });
+  // File uploads stream into the database under their own cap (HOUFU_IMPORT_MAX_BYTES).
+  app.use('*', (c, next) =>
+    c.req.method === 'POST' && STREAMING_UPLOADS.has(c.req.path) ? next() : jsonBodyLimit(c, next),
   );
-  app.use(
-    '/v1/*',
-    timeout(
-      deps.config.HOUFU_REQUEST_TIMEOUT_MS,
-      () => new HTTPException(504, { message: 'The request took too long.' }),
-    ),
+  const tooLong = () => new HTTPException(504, { message: 'The request took too long.' });
+  const requestTimeout = timeout(deps.config.HOUFU_REQUEST_TIMEOUT_MS, tooLong);
+  const uploadTimeout = timeout(deps.config.HOUFU_UPLOAD_TIMEOUT_MS, tooLong);
+  app.use('/v1/*', (c, next) =>
+    c.req.method === 'POST' && STREAMING_UPLOADS.has(c.req.path)
+      ? uploadTimeout(c, next)
+      : requestTimeout(c, next),
   );
   app.use('/v1/*', async (c, next) => {
     c.header('cache-control', 'no-store');

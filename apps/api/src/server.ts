@@ -5,6 +5,7 @@ import type { Database, Sealer } from '@houfu/db';
 import { createApp } from './app.js';
 import type { KeyStore } from './auth/keys.js';
 import { tokenSettingsFrom } from './auth/tokens.js';
+import { createAppJobRunner } from './jobs/index.js';
 import type { AppConfig } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
 
@@ -13,7 +14,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Serves the API until closed; the caller owns the database and closes it afterwards. */
+/**
+ * Serves the API and runs its background jobs until closed; the caller owns the database and closes
+ * it afterwards. Closing stops accepting requests, then lets the running job step finish and hands
+ * the job back (another process, or this one after a restart, resumes it from its checkpoint).
+ */
 export async function startServer(
   config: AppConfig,
   db: Database,
@@ -21,14 +26,17 @@ export async function startServer(
   sealer: Sealer,
   logger: Logger,
 ): Promise<RunningServer> {
+  const now = () => new Date();
+  const jobs = createAppJobRunner({ db, sealer, logger, now });
   const app = createApp({
     db,
     keys,
     sealer,
     logger,
+    jobs,
     tokens: tokenSettingsFrom(config),
     config,
-    now: () => new Date(),
+    now,
   });
   return new Promise((resolve, reject) => {
     const server = serve(
@@ -36,9 +44,13 @@ export async function startServer(
       (info: AddressInfo) => {
         const url = `http://${config.HOST}:${info.port}`;
         logger.info({ url, driver: db.kind }, 'listening');
+        jobs.start();
         resolve({
           url,
-          close: () => new Promise<void>((done) => server.close(() => done())),
+          close: async () => {
+            await new Promise<void>((done) => server.close(() => done()));
+            await jobs.stop();
+          },
         });
       },
     );

@@ -23,6 +23,7 @@ import {
 import { createApp } from './app.js';
 import { ephemeralKeyStore, type KeyStore } from './auth/keys.js';
 import { signUserToken, type TokenSettings, tokenSettingsFrom } from './auth/tokens.js';
+import { createAppJobRunner, type JobRunner, type JobRunnerOptions } from './jobs/index.js';
 import { type AppConfig, configSchema } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
 
@@ -36,6 +37,8 @@ export interface TestApp extends TestDatabase {
   app: ReturnType<typeof createApp>;
   keys: KeyStore;
   sealer: Sealer;
+  /** The job runner, not started: tests drive it with `t.jobs.runUntilIdle()`. */
+  jobs: JobRunner;
   token(division: number, roles: Role[], sub?: string): Promise<string>;
   call(
     method: string,
@@ -50,6 +53,8 @@ export interface TestAppOptions {
   /** Where the app's JSON log lines go (default: discarded). */
   logStream?: NodeJS.WritableStream;
   now?: () => Date;
+  /** Job runner settings (lease, attempts). */
+  jobs?: Omit<JobRunnerOptions, 'db' | 'logger' | 'handlers'>;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -57,20 +62,28 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const keys = await ephemeralKeyStore();
   const config = { ...configSchema.parse({}), ...options.config };
   const sealer = createSealer(generateDataKey());
+  const logger = options.logStream ? createLogger('info', options.logStream) : createLogger('silent');
+  const now = options.now ?? (() => new Date());
+  const jobs = createAppJobRunner(
+    { db: database.db, sealer, logger, now },
+    { queue: `test-${randomUUID()}`, ...options.jobs },
+  );
   const app = createApp({
     db: database.db,
     keys,
     sealer,
     tokens: tokenSettings,
     config,
-    logger: options.logStream ? createLogger('info', options.logStream) : createLogger('silent'),
-    now: options.now ?? (() => new Date()),
+    logger,
+    jobs,
+    now,
   });
   return {
     ...database,
     app,
     keys,
     sealer,
+    jobs,
     token: (division, roles, sub) =>
       signUserToken(keys, tokenSettings, {
         sub: sub ?? `user:${roles[0]}:${division}`,

@@ -5,6 +5,8 @@ export * from './migrate.js';
 export * from './queries/api-clients.js';
 export * from './queries/divisions.js';
 export * from './queries/idempotency.js';
+export * from './queries/imports.js';
+export * from './queries/jobs.js';
 export * from './queries/localities.js';
 export * from './queries/persons.js';
 export * from './queries/registry.js';

@@ -39,9 +39,10 @@ export function createSealer(dataKey: Buffer): Sealer {
       }
       const decipher = createDecipheriv('aes-256-gcm', sealKey, buf.subarray(1, 1 + IV_BYTES));
       decipher.setAuthTag(buf.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES));
-      return Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
-        'utf8',
-      );
+      return Buffer.concat([
+        decipher.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
     },
   };
 }

@@ -5,3 +5,4 @@ export * from './parameters.js';
 export * from './periods.js';
 export * from './permissions.js';
 export * from './registry.js';
+export * from './registry-import.js';

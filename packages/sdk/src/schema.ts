@@ -172,6 +172,452 @@ export interface paths {
         patch: operations["updateLocality"];
         trace?: never;
     };
+    "/v1/households": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List households
+         * @description Households of the counties in your scope, ordered by county and household number.
+         */
+        get: operations["listHouseholds"];
+        put?: never;
+        /**
+         * Register a household
+         * @description Adds a household to your county, settled in one of its active villages.
+         */
+        post: operations["createHousehold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/households/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a household with its members
+         * @description One household and every person registered in it (head first, masked); `ETag` carries its version.
+         */
+        get: operations["getHousehold"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Move a household to another village
+         * @description Conditional update: send `If-Match` with the `ETag` of your last read.
+         */
+        patch: operations["updateHousehold"];
+        trace?: never;
+    };
+    "/v1/persons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List registered persons
+         * @description Persons of the counties in your scope, ID numbers and accounts masked. `q` is a name prefix, or a full 18-character ID number for an exact match.
+         */
+        get: operations["listPersons"];
+        put?: never;
+        /**
+         * Register a person
+         * @description Registers a person in one of your households. The ID number is validated and stored sealed; when it is also registered in another county, a conflict opens for the reviewing division (`open_conflict: true`).
+         */
+        post: operations["createPerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/persons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a person
+         * @description One person, ID number and bank account masked; `ETag` carries the version for a later update.
+         */
+        get: operations["getPerson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Correct a person’s details
+         * @description Conditional update: send `If-Match` with the `ETag` of your last read. Audited field by field.
+         */
+        patch: operations["updatePerson"];
+        trace?: never;
+    };
+    "/v1/persons/{id}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reveal a person’s full ID number or bank account
+         * @description For a county’s own staff who must see the full values (bank corrections, identity checks). Every call is audited with its reason; responses are never cached.
+         */
+        post: operations["revealPerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/persons/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A person’s status history
+         * @description Every recorded event in date order, with when it takes effect under the province’s rule.
+         */
+        get: operations["listPersonEvents"];
+        put?: never;
+        /**
+         * Record a status change
+         * @description Death, move out, removal (核减: civil servant, non-agricultural hukou, imprisonment, other), re-registration, or a correction voiding an earlier event. The status follows from the events.
+         */
+        post: operations["createPersonEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/persons/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A person’s status on a date
+         * @description Derived from the events and the province’s removal rule; `supported` also checks the support window.
+         */
+        get: operations["getPersonStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List imports
+         * @description Imports of the counties in your scope, newest first.
+         */
+        get: operations["listImports"];
+        put?: never;
+        /**
+         * Import a registry file (CSV or XLSX)
+         * @description Uploads a file of persons to register in your county (county bureaus only). The request body
+         *     is the file itself, streamed to the database (up to HOUFU_IMPORT_MAX_BYTES, 256 MiB by default; 413
+         *     beyond). An import job then validates every row, checks the whole file against the registry and
+         *     imports the accepted rows in one transaction — a row is in or out, never half-written. Follow
+         *     `links.job` or poll the import; when completed, `links.report` gives the per-row report.
+         *
+         *     `Idempotency-Key` is required: the same key with the same file answers the first 202 again (the new
+         *     upload is not kept), with another file 422, while the first is still uploading 409. Sending the same
+         *     file with a new key creates a new import whose rows are all rejected as already registered.
+         *
+         *     The file's first non-empty row holds the headers (exact Chinese names, any order; unknown, missing
+         *     required or repeated headers fail the import as a whole). Columns:
+         *
+         *     | 列名 | key | 必填 | 说明 |
+         *     |---|---|---|---|
+         *     | 户编号 | household_no | 是 | 户编号，县内唯一，最长40字；同一户的各行填写相同的户编号。已登记的户沿用原编号。 |
+         *     | 与户主关系 | relationship | 是 | 与户主关系：户主、配偶、子女、儿媳/女婿、孙子女、父母、祖父母、兄弟姐妹、其他（也接受本人、妻子、儿子、女儿等常见写法）。每户至多一名户主。 |
+         *     | 姓名 | name | 是 | 姓名，最长50字。 |
+         *     | 身份证号 | national_id | 是 | 18位居民身份证号码（末位可为X），请设为文本格式，以免Excel把长数字改写。 |
+         *     | 性别 | sex | 否 | 男或女；可不填（由身份证号推出），填写时须与身份证号一致。 |
+         *     | 出生日期 | birth_date | 否 | 可不填（由身份证号推出），填写时须与身份证号一致。 |
+         *     | 水库名称 | reservoir | 是 | 因之搬迁的水库名称，最长100字。 |
+         *     | 搬迁日期 | relocation_date | 是 | 搬迁完成日期：YYYY-MM-DD，也接受 YYYY/M/D、YYYY年M月D日、YYYYMMDD 和 Excel 日期单元格；不早于1949-10-01，不晚于导入当天，不早于出生日期。 |
+         *     | 移民类别 | relocatee_kind | 是 | 原迁移民或其他。 |
+         *     | 安置村代码 | village_code | 是 | 安置村的12位统计用区划代码，须为本县在用的村（社区）。 |
+         *     | 开户银行 | bank_name | 否 | 开户银行名称，最长100字；与银行账号同时填写或同时不填。 |
+         *     | 银行账号 | bank_account | 否 | 银行账号或一卡通卡号，8–30位数字（空格会被去掉）；请设为文本格式。 |
+         *
+         *     与户主关系: 户主、配偶、子女、儿媳/女婿、孙子女、父母、祖父母、兄弟姐妹、其他. 移民类别: 原迁移民、其他.
+         *     CSV: UTF-8 (with or without BOM) or GB18030/GBK — declare `charset=gb18030`, or leave it out and a
+         *     first megabyte that is not valid UTF-8 is read as GB18030. XLSX: the first worksheet.
+         */
+        post: operations["createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the import template
+         * @description The template with the Chinese headers: a header-only CSV (UTF-8 with BOM, so that Excel reads it),
+         *     or an XLSX whose first sheet holds the headers (ID, account, household and village columns formatted
+         *     as text) and whose second sheet 说明 lists every column, whether it is required, the allowed values
+         *     and an example row.
+         *
+         *     The file's first non-empty row holds the headers (exact Chinese names, any order; unknown, missing
+         *     required or repeated headers fail the import as a whole). Columns:
+         *
+         *     | 列名 | key | 必填 | 说明 |
+         *     |---|---|---|---|
+         *     | 户编号 | household_no | 是 | 户编号，县内唯一，最长40字；同一户的各行填写相同的户编号。已登记的户沿用原编号。 |
+         *     | 与户主关系 | relationship | 是 | 与户主关系：户主、配偶、子女、儿媳/女婿、孙子女、父母、祖父母、兄弟姐妹、其他（也接受本人、妻子、儿子、女儿等常见写法）。每户至多一名户主。 |
+         *     | 姓名 | name | 是 | 姓名，最长50字。 |
+         *     | 身份证号 | national_id | 是 | 18位居民身份证号码（末位可为X），请设为文本格式，以免Excel把长数字改写。 |
+         *     | 性别 | sex | 否 | 男或女；可不填（由身份证号推出），填写时须与身份证号一致。 |
+         *     | 出生日期 | birth_date | 否 | 可不填（由身份证号推出），填写时须与身份证号一致。 |
+         *     | 水库名称 | reservoir | 是 | 因之搬迁的水库名称，最长100字。 |
+         *     | 搬迁日期 | relocation_date | 是 | 搬迁完成日期：YYYY-MM-DD，也接受 YYYY/M/D、YYYY年M月D日、YYYYMMDD 和 Excel 日期单元格；不早于1949-10-01，不晚于导入当天，不早于出生日期。 |
+         *     | 移民类别 | relocatee_kind | 是 | 原迁移民或其他。 |
+         *     | 安置村代码 | village_code | 是 | 安置村的12位统计用区划代码，须为本县在用的村（社区）。 |
+         *     | 开户银行 | bank_name | 否 | 开户银行名称，最长100字；与银行账号同时填写或同时不填。 |
+         *     | 银行账号 | bank_account | 否 | 银行账号或一卡通卡号，8–30位数字（空格会被去掉）；请设为文本格式。 |
+         *
+         *     与户主关系: 户主、配偶、子女、儿媳/女婿、孙子女、父母、祖父母、兄弟姐妹、其他. 移民类别: 原迁移民、其他.
+         *     CSV: UTF-8 (with or without BOM) or GB18030/GBK — declare `charset=gb18030`, or leave it out and a
+         *     first megabyte that is not valid UTF-8 is read as GB18030. XLSX: the first worksheet.
+         */
+        get: operations["getImportTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an import
+         * @description Status, counts, job and links of one import.
+         */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the per-row report of an import
+         * @description CSV (UTF-8 with BOM), one line per data row in file order: 行号 (the spreadsheet row number,
+         *     the header being row 1), 结果 (导入 or 拒绝), 错误, 警告 (each as "说明[code]", separated by "；"),
+         *     姓名, 身份证号 (masked: first 6 and last 4 characters), 人员ID (the created person). Streamed; available
+         *     once the import is completed. Codes: `household_no_missing` 户编号为空; `household_no_too_long` 户编号超过40字; `household_no_invalid` 户编号含控制字符; `relationship_missing` 与户主关系为空; `relationship_invalid` 与户主关系无法识别; `name_missing` 姓名为空; `name_too_long` 姓名超过50字; `name_invalid` 姓名含控制字符; `id_missing` 身份证号为空; `id_not_text` 身份证号是数字单元格，Excel 已改写末几位，请设为文本格式; `id_length` 身份证号不是18位; `id_format` 身份证号应为17位数字加1位数字或X; `id_address` 身份证号前6位不是行政区划代码; `id_birth_date` 身份证号中的出生日期无效; `id_future_birth_date` 身份证号中的出生日期晚于今天; `id_checksum` 身份证号校验码错误; `sex_invalid` 性别应为男或女; `sex_mismatch` 性别与身份证号不符; `birth_date_invalid` 出生日期无效; `birth_date_mismatch` 出生日期与身份证号不符; `reservoir_missing` 水库名称为空; `reservoir_too_long` 水库名称超过100字; `reservoir_invalid` 水库名称含控制字符; `relocation_date_missing` 搬迁日期为空; `relocation_date_invalid` 搬迁日期无效; `relocation_date_too_early` 搬迁日期早于1949-10-01; `relocation_date_future` 搬迁日期晚于今天; `relocation_before_birth` 搬迁日期早于出生日期; `relocatee_kind_missing` 移民类别为空; `relocatee_kind_invalid` 移民类别应为原迁移民或其他; `village_missing` 安置村代码为空; `village_invalid` 安置村代码不是12位村级统计代码; `village_other_county` 安置村不属于本县; `bank_name_too_long` 开户银行超过100字; `bank_name_invalid` 开户银行含控制字符; `bank_account_invalid` 银行账号应为8–30位数字; `bank_incomplete` 开户银行与银行账号须同时填写; `duplicate_in_file` 身份证号在文件中重复（保留首次出现的行）; `already_registered` 该身份证号已在本县登记; `village_unknown` 安置村不是本县在用的村; `household_village_mismatch` 该户已登记在另一个村; `household_villages_differ` 同一户的各行安置村不一致; `household_multiple_heads` 同一户有多名户主; `household_without_head` 新建的户没有户主; `registered_elsewhere` 该身份证号在其他县也有登记，已提交上级核查.
+         */
+        get: operations["getImportReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a background job
+         * @description Status and progress of a job of a division in your scope; `links.resource` is what it works on.
+         */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/verifications/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview a county’s annual verification
+         * @description Computes the 年度核定 of a year without storing it: last year’s count − deaths − removals − moves out + moves in + re-registrations, counting events by effective date (events voided by a correction do not count). New births are never added (增人不增，减人要减). A county caller previews its own county; a city, province or national caller names a `county` in its scope.
+         */
+        get: operations["previewVerification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List or sum submitted annual verifications
+         * @description Without `group_by`: the stored verifications in your scope (or under `division`), by county and year, paginated. With `group_by` (and `year`): sums per province, city or county — decreases by kind, increases, verified — and how many counties submitted of those expected (counties with anyone registered by the end of the year). A county directly administered by its province (city digits 90) is its own unit at city level.
+         */
+        get: operations["listVerifications"];
+        put?: never;
+        /**
+         * Submit the county’s annual verification
+         * @description Computes the 年度核定 of the year as the preview does and stores it as submitted by you, now; audited as `registry.verification.submit`. Once per county and year. Under the `annual_review` removal rule, removals of the year take effect on submission and the persons’ statuses follow. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["submitVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public notice of a village’s supported persons
+         * @description The 公示 list of a village for a year: the persons registered on 31 December of the year (status from their events under the province’s removal rule) and within their support window then, ordered by household and relationship to the head. Columns: 户编号, 姓名, 性别, 身份证号 (first 6 and last 4 only), 与户主关系, 移民类别. `csv`: UTF-8 with BOM, as an attachment; `html`: a printable page in Chinese with blanks for the notice period and the supervision phone number. Never a full ID number.
+         */
+        get: operations["getPublicNotice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/conflicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List cross-county registration conflicts
+         * @description A county sees its own side of each conflict (its person, the status, the outcome and whether the city, province or nation reviews it) — never the other county or person. A city, province or national caller sees the conflicts it reviews or oversees (the lowest division that sees both counties, and those above it): both sides with county names, persons, masked IDs, statuses and relocation dates. Oldest first.
+         */
+        get: operations["listRegistryConflicts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/conflicts/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a cross-county registration conflict
+         * @description The reviewing division (or one above it) keeps one registration and ends the other with a `moved_out` or `removed` event, recorded in that person’s county with its evidence and checked against the person’s history. The conflict and both sides become resolved. Audited as `registry.conflict.resolve` in the conflict’s division and as the person event in the county. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["resolveRegistryConflict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/registry/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Registry counts by division
+         * @description For oversight: persons by status, those supported on `on`, and registered households, per unit below `division` (default: your division), every unit of the dictionary listed (zeros too) plus a total. `group_by` defaults to the level below; `village` needs a county or city. A county directly administered by its province (city digits 90) is its own row at city level.
+         */
+        get: operations["getRegistrySummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events/verification": {
         parameters: {
             query?: never;
@@ -310,7 +756,7 @@ export interface components {
              *       "localities:write"
              *     ]
              */
-            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify")[];
+            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read")[];
             /**
              * @description The division codes this caller can see (inclusive range).
              * @example {
@@ -392,6 +838,914 @@ export interface components {
             name?: string;
             /** @description false when merged or dissolved; kept for history. */
             active?: boolean;
+        };
+        HouseholdPage: {
+            data: components["schemas"]["Household"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description 户: a household of a county, settled in one of its villages. */
+        Household: {
+            /** Format: uuid */
+            id: string;
+            /** @example 420581 */
+            county_code: number;
+            /** @example 0001 */
+            household_no: string;
+            /** @example 420581100201 */
+            village_code: number;
+            /**
+             * @description Registered persons of any status.
+             * @example 4
+             */
+            members: number;
+            /** @example 1 */
+            version: number;
+            created_at: string;
+            updated_at: string;
+        };
+        CreateHousehold: {
+            /**
+             * @description 户编号, unique in the county.
+             * @example 0001
+             */
+            household_no: string;
+            /**
+             * @description 12-digit statistical code of a village of your county.
+             * @example 420581100201
+             */
+            village_code: number;
+        };
+        /** @description 户: a household of a county, settled in one of its villages. */
+        HouseholdWithMembers: components["schemas"]["Household"] & {
+            persons: components["schemas"]["Person"][];
+        };
+        /** @description 移民: a resettled person registered in a county. ID number and bank account are masked. */
+        Person: {
+            /** Format: uuid */
+            id: string;
+            /** @example 420581 */
+            county_code: number;
+            /** Format: uuid */
+            household_id: string;
+            /** @example 0001 */
+            household_no: string;
+            /** @example 420581100201 */
+            village_code: number;
+            /**
+             * @description 与户主关系.
+             * @example head
+             * @enum {string}
+             */
+            relationship: "head" | "spouse" | "child" | "child_in_law" | "grandchild" | "parent" | "grandparent" | "sibling" | "other";
+            /** @example 张三 */
+            name: string;
+            /**
+             * @description First 6 and last 4 characters only.
+             * @example 420581********0012
+             */
+            national_id_masked: string;
+            /** @enum {string} */
+            sex: "male" | "female";
+            /**
+             * Format: date
+             * @example 1970-01-01
+             */
+            birth_date: string;
+            /**
+             * @description The reservoir the person was moved for.
+             * @example 三峡水库
+             */
+            reservoir: string;
+            /**
+             * Format: date
+             * @example 2003-05-01
+             */
+            relocation_date: string;
+            /**
+             * @description `original` 原迁移民 or `other` 其他.
+             * @enum {string}
+             */
+            relocatee_kind: "original" | "other";
+            /**
+             * Format: date
+             * @example 2006-07-01
+             */
+            registered_on: string;
+            /** @example 农村信用社 */
+            bank_name: string | null;
+            /** @example ****8901 */
+            bank_account_masked: string | null;
+            /**
+             * @description Status after every recorded event (see `/status` for the status on a given date).
+             * @example registered
+             * @enum {string}
+             */
+            status: "not_registered" | "registered" | "deceased" | "moved_out" | "removed";
+            /** @description The same national ID is also registered in another county (unresolved). */
+            open_conflict: boolean;
+            /** @example 1 */
+            version: number;
+            /** @example 2026-11-22T02:10:00.000Z */
+            created_at: string;
+            /** @example 2026-11-22T02:10:00.000Z */
+            updated_at: string;
+        };
+        /** @description Resettle the household in another village of the county. */
+        UpdateHousehold: {
+            /**
+             * @description 12-digit statistical code of a village of your county.
+             * @example 420581100201
+             */
+            village_code: number;
+        };
+        PersonPage: {
+            data: components["schemas"]["Person"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "household_id": "0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11",
+         *       "relationship": "spouse",
+         *       "name": "李秀英",
+         *       "national_id": "420581197001010020",
+         *       "reservoir": "三峡水库",
+         *       "relocation_date": "2003-05-01",
+         *       "relocatee_kind": "original",
+         *       "registered_on": "2006-07-01",
+         *       "bank_name": "农村信用社",
+         *       "bank_account": "6228480012345678901"
+         *     }
+         */
+        CreatePerson: {
+            /**
+             * Format: uuid
+             * @description A household of your county (create it first).
+             */
+            household_id: string;
+            /** @enum {string} */
+            relationship: "head" | "spouse" | "child" | "child_in_law" | "grandchild" | "parent" | "grandparent" | "sibling" | "other";
+            /** @example 张三 */
+            name: string;
+            /**
+             * @description 18-character resident ID number (GB 11643-1999); sex and birth date are derived from it.
+             * @example 420581197001010012
+             */
+            national_id: string;
+            /**
+             * @description Optional: when sent, it must match the ID number.
+             * @enum {string}
+             */
+            sex?: "male" | "female";
+            /**
+             * Format: date
+             * @description Optional: when sent, it must match the ID number.
+             * @example 1970-01-01
+             */
+            birth_date?: string;
+            /** @example 三峡水库 */
+            reservoir: string;
+            /**
+             * Format: date
+             * @description 搬迁日期: when the move was completed.
+             * @example 2003-05-01
+             */
+            relocation_date: string;
+            /** @enum {string} */
+            relocatee_kind: "original" | "other";
+            /**
+             * Format: date
+             * @description 登记日期; default today.
+             * @example 2006-07-01
+             */
+            registered_on?: string;
+            /** @example 农村信用社 */
+            bank_name?: string;
+            /**
+             * @description Account or 一卡通 card number the subsidy is paid to.
+             * @example 6228480012345678901
+             */
+            bank_account?: string;
+            /** @description Registration by transfer 迁入 from another county or province. */
+            moved_in?: {
+                /**
+                 * @description Division the person moved from.
+                 * @example 500101
+                 */
+                origin_code: number;
+                /** @example 迁移证 2026-0031 */
+                evidence_ref: string;
+                note?: string;
+            };
+        };
+        /** @description Status is never edited: record an event instead. */
+        UpdatePerson: {
+            /**
+             * Format: uuid
+             * @description Move to another household of the county.
+             */
+            household_id?: string;
+            /** @enum {string} */
+            relationship?: "head" | "spouse" | "child" | "child_in_law" | "grandchild" | "parent" | "grandparent" | "sibling" | "other";
+            name?: string;
+            /**
+             * @description Correct a mistyped ID number.
+             * @example 420581197001010012
+             */
+            national_id?: string;
+            reservoir?: string;
+            /**
+             * Format: date
+             * @example 2003-05-01
+             */
+            relocation_date?: string;
+            /** @enum {string} */
+            relocatee_kind?: "original" | "other";
+            bank_name?: string | null;
+            /**
+             * @description null removes the account.
+             * @example 6228480012345678901
+             */
+            bank_account?: string | null;
+        };
+        RevealedPerson: {
+            /** Format: uuid */
+            person_id: string;
+            /** @example 420581197001010012 */
+            national_id?: string;
+            /** @example 6228480012345678901 */
+            bank_account?: string | null;
+        };
+        RevealRequest: {
+            /**
+             * @description Why you need the full values; kept in the audit trail.
+             * @example 核对银行退票信息
+             */
+            reason: string;
+            /**
+             * @default [
+             *       "national_id",
+             *       "bank_account"
+             *     ]
+             * @example [
+             *       "bank_account"
+             *     ]
+             */
+            fields: ("national_id" | "bank_account")[];
+        };
+        PersonEventList: {
+            data: components["schemas"]["PersonEvent"][];
+        };
+        /** @description 人口变动: a dated status change with its evidence. */
+        PersonEvent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            person_id: string;
+            /**
+             * @description 迁入 / 死亡 / 迁出 / 核减 / 重新登记 / 更正 (voids the event named by `corrects_id`).
+             * @enum {string}
+             */
+            kind: "moved_in" | "death" | "moved_out" | "removed" | "re_registered" | "correction";
+            /**
+             * Format: date
+             * @example 2013-03-15
+             */
+            effective_date: string;
+            /**
+             * Format: date
+             * @description When the event changes the status under the province’s rule (removals may wait for 1 January or the annual review); null while pending or when voided.
+             */
+            takes_effect: string | null;
+            /** @description A later correction voided this event. */
+            voided: boolean;
+            /** @enum {string|null} */
+            reason: "civil_servant" | "non_agricultural_hukou" | "imprisonment" | "other" | null;
+            /** @description Division moved to (moved_out). */
+            destination_code: number | null;
+            destination_note: string | null;
+            /** @description Division moved from (moved_in). */
+            origin_code: number | null;
+            /** Format: uuid */
+            corrects_id: string | null;
+            /**
+             * @description Certificate or document number.
+             * @example 死亡证明 2013-0042
+             */
+            evidence_ref: string;
+            note: string | null;
+            recorded_at: string;
+            recorded_by: string;
+        };
+        RecordedPersonEvent: {
+            event: components["schemas"]["PersonEvent"];
+            person: components["schemas"]["Person"];
+        };
+        /**
+         * @example {
+         *       "kind": "death",
+         *       "effective_date": "2013-03-15",
+         *       "evidence_ref": "死亡证明 2013-0042"
+         *     }
+         */
+        CreatePersonEvent: {
+            /** @enum {string} */
+            kind: "death" | "moved_out" | "removed" | "re_registered" | "correction";
+            /**
+             * Format: date
+             * @description The date on the evidence.
+             * @example 2013-03-15
+             */
+            effective_date: string;
+            /**
+             * @description Required for `removed`.
+             * @enum {string}
+             */
+            reason?: "civil_servant" | "non_agricultural_hukou" | "imprisonment" | "other";
+            /**
+             * @description Required for `moved_out`: the county or province moved to.
+             * @example 500101
+             */
+            destination_code?: number;
+            destination_note?: string;
+            /**
+             * Format: uuid
+             * @description Required for `correction`: the event it voids.
+             */
+            corrects_id?: string;
+            /** @example 死亡证明 2013-0042 */
+            evidence_ref: string;
+            note?: string;
+        };
+        PersonStatus: {
+            /** Format: uuid */
+            person_id: string;
+            /** Format: date */
+            on: string;
+            /** @enum {string} */
+            status: "not_registered" | "registered" | "deceased" | "moved_out" | "removed";
+            /** @description Registered and inside the support window on the date. */
+            supported: boolean;
+            support_window: {
+                /**
+                 * Format: date
+                 * @example 2006-07-01
+                 */
+                from: string;
+                /**
+                 * Format: date
+                 * @example 2026-06-30
+                 */
+                until: string;
+            };
+            /** @enum {string} */
+            removal_rule: "event_date" | "next_january" | "annual_review";
+        };
+        /** @description 批量导入: one registry import file of a county and its outcome. */
+        Import: {
+            /** Format: uuid */
+            id: string;
+            /** @example 420581 */
+            county_code: number;
+            /**
+             * @description `queued` → `staging` (reading and validating rows) → `checking` → `applying` → `completed`, or `failed` (nothing applied).
+             * @enum {string}
+             */
+            status: "queued" | "staging" | "checking" | "applying" | "completed" | "failed";
+            /** @enum {string} */
+            format: "csv" | "xlsx";
+            /** @example 2026年移民名单.xlsx */
+            filename: string | null;
+            /** @example application/vnd.openxmlformats-officedocument.spreadsheetml.sheet */
+            media_type: string;
+            /** @example 1048576 */
+            size_bytes: number;
+            /** @description SHA-256 of the file as received (hex). */
+            sha256: string | null;
+            counts: components["schemas"]["ImportCounts"];
+            error: components["schemas"]["JobError"];
+            job: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "succeeded" | "failed";
+            };
+            /** @example user:county_operator:420581 */
+            created_by: string;
+            /** @example 2026-11-22T02:10:00.000Z */
+            created_at: string;
+            completed_at: string | null;
+            links: {
+                /** @example /v1/imports/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
+                self: string;
+                /** @example /v1/jobs/5f0c9a7e-4f7b-4c55-9a53-0d5e3f1d2a10 */
+                job: string;
+                /** @description The per-row report, once the import is completed. */
+                report: string | null;
+            };
+        };
+        /** @description Known once the import is completed (null before). */
+        ImportCounts: {
+            /** @description Data rows in the file (blank rows skipped). */
+            total: number | null;
+            /** @description Rows imported as persons. */
+            accepted: number | null;
+            /** @description Rows not imported; the report says why. */
+            rejected: number | null;
+        };
+        /** @description Why the import failed. */
+        JobError: {
+            /** @example invalid_header */
+            code: string;
+            /** @example 表头不符合导入模板（缺少必填列: 身份证号）。 */
+            message: string;
+        } | null;
+        ImportPage: {
+            data: components["schemas"]["Import"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description A background job (registry import; later payment batches). */
+        Job: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The division that owns the job.
+             * @example 420581
+             */
+            county_code: number;
+            /** @example registry.import */
+            kind: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /**
+             * @description Step within the job, e.g. staging, checking, applying, completed for an import.
+             * @example staging
+             */
+            phase: string | null;
+            /** @description Progress of the current phase (an import counts file bytes while staging, rows afterwards); percent is null while the total is unknown. */
+            progress: {
+                done: number;
+                total: number | null;
+                percent: number | null;
+            };
+            /** @description How many times a runner has claimed the job. */
+            attempts: number;
+            created_at: string;
+            started_at: string | null;
+            finished_at: string | null;
+            /** @description What the job produced. */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Why the job failed; nothing it was doing was applied. */
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            links: {
+                self: string;
+                /** @example /v1/imports/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
+                resource: string | null;
+            };
+        };
+        /** @description 年度核定 computed from the records, not stored. */
+        RegistryVerificationPreview: {
+            /** @example 420581 */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /** @example 2013 */
+            year: number;
+            /**
+             * @description Last year’s verified count, or the registered count on 31 December of last year.
+             * @example 9868
+             */
+            previous_count: number;
+            /**
+             * @description `verification`: the county’s stored verification of the previous year; `records`: persons registered on 31 December of the previous year, derived from their events.
+             * @example records
+             * @enum {string}
+             */
+            previous_source: "verification" | "records";
+            /**
+             * @description 死亡 in the year.
+             * @example 89
+             */
+            deaths: number;
+            removals: components["schemas"]["RegistryRemovals"];
+            /**
+             * @description 迁出 in the year.
+             * @example 0
+             */
+            moved_out: number;
+            /**
+             * @description deaths + removals + moved_out (减人要减).
+             * @example 89
+             */
+            decrease: number;
+            /**
+             * @description 迁入 in the year.
+             * @example 0
+             */
+            moved_in: number;
+            /**
+             * @description 重新登记 in the year.
+             * @example 0
+             */
+            re_registered: number;
+            /**
+             * @description moved_in + re_registered. Births are never added (增人不增).
+             * @example 0
+             */
+            increase: number;
+            /**
+             * @description previous_count − decrease + increase.
+             * @example 9779
+             */
+            verified_count: number;
+            /**
+             * @description The county already submitted this year.
+             * @example false
+             */
+            submitted: boolean;
+        };
+        /** @description 核减 (removals) of the year by reason. */
+        RegistryRemovals: {
+            /**
+             * @description 公务员或财政供养人员
+             * @example 0
+             */
+            civil_servant: number;
+            /**
+             * @description 转为非农业户口
+             * @example 0
+             */
+            non_agricultural_hukou: number;
+            /**
+             * @description 服刑
+             * @example 0
+             */
+            imprisonment: number;
+            /**
+             * @description 其他
+             * @example 0
+             */
+            other: number;
+        };
+        /** @description 年度核定: a county’s submitted verification of one year. */
+        RegistryVerification: {
+            /** @example 420581 */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /** @example 2013 */
+            year: number;
+            /**
+             * @description Last year’s verified count, or the registered count on 31 December of last year.
+             * @example 9868
+             */
+            previous_count: number;
+            /**
+             * @description `verification`: the county’s stored verification of the previous year; `records`: persons registered on 31 December of the previous year, derived from their events.
+             * @example records
+             * @enum {string}
+             */
+            previous_source: "verification" | "records";
+            /**
+             * @description 死亡 in the year.
+             * @example 89
+             */
+            deaths: number;
+            removals: components["schemas"]["RegistryRemovals"];
+            /**
+             * @description 迁出 in the year.
+             * @example 0
+             */
+            moved_out: number;
+            /**
+             * @description deaths + removals + moved_out (减人要减).
+             * @example 89
+             */
+            decrease: number;
+            /**
+             * @description 迁入 in the year.
+             * @example 0
+             */
+            moved_in: number;
+            /**
+             * @description 重新登记 in the year.
+             * @example 0
+             */
+            re_registered: number;
+            /**
+             * @description moved_in + re_registered. Births are never added (增人不增).
+             * @example 0
+             */
+            increase: number;
+            /**
+             * @description previous_count − decrease + increase.
+             * @example 9779
+             */
+            verified_count: number;
+            /** @example 2013年度核定 */
+            note: string | null;
+            /** @example user:li.na */
+            submitted_by: string;
+            /** @example 2014-01-10T02:00:00.000Z */
+            submitted_at: string;
+        };
+        SubmitRegistryVerification: {
+            /** @example 2013 */
+            year: number;
+            /** @example 2013年度核定，自然减少89人 */
+            note?: string;
+        };
+        RegistryVerificationPage: {
+            data: components["schemas"]["RegistryVerification"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        RegistryVerificationGroups: {
+            /** @example 2013 */
+            year: number;
+            /** @enum {string} */
+            group_by: "province" | "city" | "county";
+            groups: components["schemas"]["RegistryVerificationGroup"][];
+            total: {
+                /**
+                 * @description Counties of the unit with anyone registered by 31 December of the year (or that submitted).
+                 * @example 13
+                 */
+                counties_expected: number;
+                /** @example 12 */
+                counties_submitted: number;
+                /** @example 9868 */
+                previous_count: number;
+                /** @example 89 */
+                deaths: number;
+                removals: components["schemas"]["RegistryRemovals"];
+                /** @example 0 */
+                moved_out: number;
+                /** @example 89 */
+                decrease: number;
+                /** @example 0 */
+                moved_in: number;
+                /** @example 0 */
+                re_registered: number;
+                /** @example 0 */
+                increase: number;
+                /** @example 9779 */
+                verified_count: number;
+            };
+        };
+        /** @description Submitted verifications of one year summed per unit. */
+        RegistryVerificationGroup: {
+            /** @example 420500 */
+            code: number;
+            /** @example 宜昌市 */
+            name: string | null;
+            /**
+             * @description Counties of the unit with anyone registered by 31 December of the year (or that submitted).
+             * @example 13
+             */
+            counties_expected: number;
+            /** @example 12 */
+            counties_submitted: number;
+            /** @example 9868 */
+            previous_count: number;
+            /** @example 89 */
+            deaths: number;
+            removals: components["schemas"]["RegistryRemovals"];
+            /** @example 0 */
+            moved_out: number;
+            /** @example 89 */
+            decrease: number;
+            /** @example 0 */
+            moved_in: number;
+            /** @example 0 */
+            re_registered: number;
+            /** @example 0 */
+            increase: number;
+            /** @example 9779 */
+            verified_count: number;
+        };
+        RegistryConflictPage: {
+            data: (components["schemas"]["RegistryConflictSideOfCounty"] | components["schemas"]["RegistryConflict"])[];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description What a county sees of a conflict: its own person only, never the other county. */
+        RegistryConflictSideOfCounty: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            view: "county";
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "open" | "resolved";
+            /**
+             * @description After resolution: whether your registration was kept or ended.
+             * @enum {string|null}
+             */
+            outcome: "kept" | "ended" | null;
+            /**
+             * @description Who resolves it: your city, province or the nation.
+             * @enum {string}
+             */
+            reviewer_level: "city" | "province" | "nation";
+            /** @example 2026-11-22T02:10:00.000Z */
+            detected_at: string;
+            person: {
+                /** Format: uuid */
+                id: string;
+                /** @example 张三 */
+                name: string;
+                /** @example 420581********0013 */
+                national_id_masked: string;
+                /** @example registered */
+                status: string;
+            };
+        };
+        /** @description 重复登记: one national ID registered in two counties, as the reviewing division sees it. */
+        RegistryConflict: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            view: "reviewer";
+            /** Format: uuid */
+            id: string;
+            reviewer_division: {
+                /** @example 420500 */
+                code: number;
+                /** @enum {string} */
+                level: "city" | "province" | "nation";
+            };
+            /** @enum {string} */
+            status: "open" | "resolved";
+            /** @example 420581********0013 */
+            national_id_masked: string;
+            /** @example 2026-11-22T02:10:00.000Z */
+            detected_at: string;
+            resolved_at: string | null;
+            /** @example user:wang.fang */
+            resolved_by: string | null;
+            /** @description Side a (the lower county code), then b. */
+            sides: components["schemas"]["RegistryConflictSide"][];
+            resolution: {
+                /** Format: uuid */
+                kept_person_id: string;
+                /** Format: uuid */
+                ended_person_id: string;
+                /** Format: uuid */
+                ended_event_id: string;
+                /** @enum {string} */
+                ended_kind: "moved_out" | "removed";
+                /**
+                 * Format: date
+                 * @example 2026-10-01
+                 */
+                effective_date: string;
+            } | null;
+        };
+        RegistryConflictSide: {
+            /** @enum {string} */
+            side: "a" | "b";
+            /** @example 420581 */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /** Format: uuid */
+            person_id: string;
+            /** @example 张三 */
+            name: string | null;
+            /** @example 420581********0013 */
+            national_id_masked: string | null;
+            /** @example registered */
+            status: string | null;
+            /**
+             * Format: date
+             * @example 2003-05-01
+             */
+            relocation_date: string | null;
+            /** @enum {string|null} */
+            outcome: "kept" | "ended" | null;
+        };
+        /**
+         * @example {
+         *       "keep": "a",
+         *       "ended": {
+         *         "kind": "moved_out",
+         *         "effective_date": "2026-10-01",
+         *         "evidence_ref": "市移民局复核意见 2026-07"
+         *       }
+         *     }
+         */
+        ResolveRegistryConflict: {
+            /**
+             * @description The registration that stays: side `a` or `b`, or the kept person’s id.
+             * @example a
+             */
+            keep: ("a" | "b") | string;
+            /** @description The event recorded on the other registration. */
+            ended: {
+                /**
+                 * @example moved_out
+                 * @enum {string}
+                 */
+                kind: "moved_out" | "removed";
+                /**
+                 * Format: date
+                 * @example 2026-10-01
+                 */
+                effective_date: string;
+                /**
+                 * @description Required for `removed`.
+                 * @enum {string}
+                 */
+                reason?: "civil_servant" | "non_agricultural_hukou" | "imprisonment" | "other";
+                /**
+                 * @description For `moved_out`; default: the kept registration’s county.
+                 * @example 420581
+                 */
+                destination_code?: number;
+                destination_note?: string;
+                /** @example 市移民局复核意见 2026-07 */
+                evidence_ref: string;
+                note?: string;
+            };
+        };
+        RegistrySummary: {
+            division: {
+                /** @example 420500 */
+                code: number;
+                /** @example 宜昌市 */
+                name: string | null;
+                /** @enum {string} */
+                level: "nation" | "province" | "city" | "county";
+            };
+            /** @enum {string} */
+            group_by: "province" | "city" | "county" | "village";
+            /**
+             * Format: date
+             * @example 2026-11-22
+             */
+            on: string;
+            rows: components["schemas"]["RegistrySummaryRow"][];
+            total: {
+                /**
+                 * @description 在册: current status registered.
+                 * @example 9779
+                 */
+                registered: number;
+                /**
+                 * @description Registered by `on`, and `on` within the support window (扶持期限).
+                 * @example 9779
+                 */
+                supported: number;
+                /** @example 89 */
+                deceased: number;
+                /** @example 0 */
+                moved_out: number;
+                /** @example 0 */
+                removed: number;
+                /**
+                 * @description Households with at least one registered member (在册户).
+                 * @example 2455
+                 */
+                households: number;
+            };
+        };
+        RegistrySummaryRow: {
+            /** @example 420581 */
+            code: number;
+            /** @example 宜都市 */
+            name: string | null;
+            /**
+             * @description 在册: current status registered.
+             * @example 9779
+             */
+            registered: number;
+            /**
+             * @description Registered by `on`, and `on` within the support window (扶持期限).
+             * @example 9779
+             */
+            supported: number;
+            /** @example 89 */
+            deceased: number;
+            /** @example 0 */
+            moved_out: number;
+            /** @example 0 */
+            removed: number;
+            /**
+             * @description Households with at least one registered member (在册户).
+             * @example 2455
+             */
+            households: number;
         };
         AuditVerification: {
             valid: boolean;
@@ -1326,6 +2680,2818 @@ export interface operations {
             };
             /** @description If-Match is missing. */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listHouseholds: {
+        parameters: {
+            query?: {
+                /** @description Only this county. */
+                county?: number;
+                /** @description Only this village. */
+                village?: number;
+                /** @description Exact household number. */
+                household_no?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of households. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createHousehold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateHousehold"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    etag: string;
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Household"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The household number is taken. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The village is not an active village of your county. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHousehold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The household, head first. */
+            200: {
+                headers: {
+                    etag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdWithMembers"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such household in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateHousehold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` from your last read; a stale one answers 412. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateHousehold"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    etag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Household"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such household in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The household changed since your read. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The village is not an active village of your county. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing. */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPersons: {
+        parameters: {
+            query?: {
+                /** @description Only this county. */
+                county?: number;
+                /** @description Only this township. */
+                township?: number;
+                /** @description Only this village. */
+                village?: number;
+                household_id?: string;
+                status?: "registered" | "deceased" | "moved_out" | "removed";
+                reservoir?: string;
+                relocation_year?: number;
+                relocatee_kind?: "original" | "other";
+                /** @description Name prefix, or a full national ID number. */
+                q?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of persons. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPerson: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePerson"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    etag: string;
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The ID number is already registered in your county. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown household, sex or birth date contradicting the ID number, or dates out of order. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The person; `ETag` carries the version. */
+            200: {
+                headers: {
+                    etag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such person in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updatePerson: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` from your last read; a stale one answers 412. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePerson"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    etag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such person in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The new ID number is already registered in your county. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The person changed since your read. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown household. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing. */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revealPerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevealRequest"];
+            };
+        };
+        responses: {
+            /** @description The requested values. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevealedPerson"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such person in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPersonEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonEventList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such person in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPersonEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePersonEvent"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the person with the new status. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordedPersonEvent"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such person in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change does not fit the history (e.g. already deceased, not removed, date in the future or before registration). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPersonStatus: {
+        parameters: {
+            query?: {
+                /** @description Default: today. */
+                on?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status on the date. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonStatus"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such person in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listImports: {
+        parameters: {
+            query?: {
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of imports. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createImport: {
+        parameters: {
+            query?: {
+                /** @description The file name to remember (shown in lists). */
+                filename?: string;
+            };
+            header: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+            };
+        };
+        responses: {
+            /** @description Accepted: the import job is queued. */
+            202: {
+                headers: {
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than HOUFU_IMPORT_MAX_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is neither text/csv (UTF-8 or GB18030) nor XLSX. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another file. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getImportTemplate: {
+        parameters: {
+            query?: {
+                format?: "csv" | "xlsx";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template file (Content-Disposition: attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such import in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getImportReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (Content-Disposition: attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such import in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The import is not completed yet (or failed: see its error). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such job in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewVerification: {
+        parameters: {
+            query: {
+                year: number;
+                /** @description Required unless you sit at a county: a county in your scope. */
+                county?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The computed verification. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryVerificationPreview"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county is not in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The year has not begun yet, or the records give a negative count. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listVerifications: {
+        parameters: {
+            query?: {
+                year?: number;
+                /** @description Only this division and below (within your scope). */
+                division?: number;
+                /** @description Sum per unit of this level (not above `division`); needs `year`. */
+                group_by?: "province" | "city" | "county";
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of verifications, or the sums when `group_by` is given. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryVerificationPage"] | components["schemas"]["RegistryVerificationGroups"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The division is not in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submitVerification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitRegistryVerification"];
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryVerification"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county approver of the county submits. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The year is already submitted, or the Idempotency-Key is in use by a running request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The year is in the future, a later year is already verified, the records give a negative count, or the Idempotency-Key was used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPublicNotice: {
+        parameters: {
+            query: {
+                /** @description A village in your scope. */
+                village: number;
+                year: number;
+                format?: "csv" | "html";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice. */
+            200: {
+                headers: {
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "text/html": string;
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such village in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The year has not begun, or no support policy was in force at its end. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRegistryConflicts: {
+        parameters: {
+            query?: {
+                status?: "open" | "resolved";
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of conflicts (`view: county` items for county callers, `view: reviewer` otherwise). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryConflictPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolveRegistryConflict: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveRegistryConflict"];
+            };
+        };
+        responses: {
+            /** @description Resolved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryConflict"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conflict among those you review. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The conflict is already resolved, or the Idempotency-Key is in use by a running request. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The kept person is not part of the conflict, or the event does not fit the ended person’s history (not registered, date in the future or before registration). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRegistrySummary: {
+        parameters: {
+            query?: {
+                /** @description A division within your scope. */
+                division?: number;
+                group_by?: "province" | "city" | "county" | "village";
+                /** @description Date of the support check; default today. */
+                on?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrySummary"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The division is not in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,6 +25,8 @@ export const configSchema = z.object({
     .min(1024)
     .max(2 ** 31)
     .default(256 * 1024 * 1024),
+  /** HTTP timeout of a file upload (`POST /v1/imports`), which streams the body into the database. */
+  HOUFU_UPLOAD_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(600_000),
   HOUFU_ISSUER: z.string().default('houfu'),
   HOUFU_AUDIENCE: z.string().default('houfu-api'),
   /** Longest accepted token age in seconds, user and integrator tokens alike (older ones are refused even if unexpired). */

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Database, Sealer, Tx } from '@houfu/db';
 import type { KeyStore } from '../auth/keys.js';
 import type { Principal, TokenSettings } from '../auth/tokens.js';
+import type { JobRunner } from '../jobs/runner.js';
 import type { AppConfig } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -18,8 +19,11 @@ export interface AppDeps {
     | 'HOUFU_REQUEST_TIMEOUT_MS'
     | 'HOUFU_RATE_LIMIT_PER_MINUTE'
     | 'HOUFU_IMPORT_MAX_BYTES'
+    | 'HOUFU_UPLOAD_TIMEOUT_MS'
   >;
   logger: Logger;
+  /** The background job runner: routes that enqueue a job `kick()` it. */
+  jobs: Pick<JobRunner, 'kick' | 'queue'>;
   /** The clock (tests pass a fixed one). */
   now: () => Date;
 }
@@ -31,6 +35,8 @@ export interface AppEnv {
     principal: Principal;
     /** The request's tenant-scoped transaction (set by the tenant middleware). */
     tx: Tx;
+    /** Runs `fn` once the request's transaction has committed (never after a rollback). */
+    afterCommit: (fn: () => void) => void;
   };
 }
 

@@ -1,3 +1,5 @@
 import { createRouter } from '../../lib/create-router.js';
+import * as handlers from './jobs.handlers.js';
+import * as routes from './jobs.routes.js';
 
-export default createRouter();
+export default createRouter().openapi(routes.getJob, handlers.get);

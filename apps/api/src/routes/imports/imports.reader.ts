@@ -1,0 +1,167 @@
+/**
+ * Reads an import file as a stream of rows: CSV (UTF-8 with or without BOM, or GB18030/GBK) through
+ * csv-parse, XLSX through exceljs' streaming WorkbookReader (first worksheet). Memory stays bounded by
+ * the chunk size and the parser's buffers, whatever the file's size (XLSX keeps its shared-strings
+ * table in memory: a property of the format).
+ */
+import { Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { type ImportCell, scrubSensitive } from '@houfu/domain';
+import { parse } from 'csv-parse';
+import ExcelJS from 'exceljs';
+
+export type ImportFormat = 'csv' | 'xlsx';
+export type CsvCharset = 'utf-8' | 'gb18030';
+
+/** One record of the file; `rowNo` is the spreadsheet row number (1 = the first line). */
+export interface FileRow {
+  rowNo: number;
+  cells: ImportCell[];
+}
+
+/** The file cannot be read (encoding, broken CSV quoting, not an XLSX): the whole import fails. */
+export class UnreadableFileError extends Error {
+  constructor(
+    readonly code: 'file_encoding' | 'file_unreadable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The charset a `Content-Type` names, if it names one we read. */
+export function charsetOf(contentType: string): CsvCharset | 'unsupported' | undefined {
+  const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
+  if (!m) return undefined;
+  const name = (m[1] as string).toLowerCase();
+  if (name === 'utf-8' || name === 'utf8') return 'utf-8';
+  if (['gb18030', 'gbk', 'gb2312', 'cp936'].includes(name)) return 'gb18030';
+  return 'unsupported';
+}
+
+/**
+ * Decodes byte chunks to text. Without a declared charset the first chunk decides: valid UTF-8 (a
+ * BOM or not) → UTF-8, otherwise GB18030 (what Excel on Chinese Windows writes as "CSV"). Invalid
+ * bytes later in the file fail the import rather than import garbled names.
+ */
+async function* decode(
+  chunks: AsyncIterable<Buffer>,
+  declared: CsvCharset | undefined,
+): AsyncGenerator<string> {
+  let decoder: TextDecoder | undefined;
+  for await (const chunk of chunks) {
+    if (!decoder) {
+      let charset = declared;
+      if (!charset) {
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(chunk, { stream: true });
+          charset = 'utf-8';
+        } catch {
+          charset = 'gb18030';
+        }
+      }
+      decoder = new TextDecoder(charset, { fatal: true });
+    }
+    try {
+      yield decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new UnreadableFileError(
+        'file_encoding',
+        `文件不是有效的${decoder.encoding === 'utf-8' ? 'UTF-8' : 'GB18030'}编码（请以 UTF-8 保存 CSV，或在 Content-Type 中注明 charset=gb18030）。`,
+      );
+    }
+  }
+  if (decoder) {
+    try {
+      const rest = decoder.decode();
+      if (rest) yield rest;
+    } catch {
+      throw new UnreadableFileError('file_encoding', '文件末尾的字符编码不完整。');
+    }
+  }
+}
+
+async function* csvRows(
+  chunks: AsyncIterable<Buffer>,
+  charset: CsvCharset | undefined,
+): AsyncGenerator<FileRow> {
+  const parser = parse({ relax_column_count: true, bom: true, trim: false });
+  const input = Readable.from(decode(chunks, charset), { objectMode: false });
+  input.on('error', (e) => parser.destroy(e));
+  input.pipe(parser);
+  let rowNo = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      rowNo += 1;
+      yield { rowNo, cells: record };
+    }
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw error;
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('CSV_')) {
+      throw new UnreadableFileError(
+        'file_unreadable',
+        `CSV 格式错误（第 ${rowNo + 1} 行附近: ${code}），请检查引号是否成对。`,
+      );
+    }
+    throw error;
+  } finally {
+    input.destroy();
+  }
+}
+
+type ExcelValue =
+  | null
+  | undefined
+  | string
+  | number
+  | boolean
+  | Date
+  | { richText: { text: string }[] }
+  | { formula?: string; sharedFormula?: string; result?: unknown }
+  | { text: string; hyperlink: string }
+  | { error: string };
+
+function excelCell(v: ExcelValue): ImportCell {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object' || v instanceof Date) return v;
+  if ('richText' in v) return v.richText.map((r) => r.text).join('');
+  if ('result' in v || 'formula' in v || 'sharedFormula' in v) return excelCell(v.result as ExcelValue);
+  if ('text' in v) return String(v.text);
+  return null;
+}
+
+async function* xlsxRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileRow> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(chunks), {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    entries: 'ignore',
+  });
+  try {
+    for await (const sheet of reader) {
+      for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
+        const values = row.values as ExcelValue[];
+        // exceljs numbers cells from 1; index 0 is always empty.
+        yield { rowNo: row.number, cells: values.slice(1).map((v) => excelCell(v)) };
+      }
+      return; // the first worksheet only
+    }
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw error;
+    throw new UnreadableFileError(
+      'file_unreadable',
+      `无法读取 XLSX 文件（${scrubSensitive((error as Error).message).slice(0, 200)}）。`,
+    );
+  }
+}
+
+/** The rows of an import file, in order, streamed from its chunks. */
+export function readFileRows(
+  chunks: AsyncIterable<Buffer>,
+  format: ImportFormat,
+  charset?: CsvCharset,
+): AsyncGenerator<FileRow> {
+  return format === 'csv' ? csvRows(chunks, charset) : xlsxRows(chunks);
+}

@@ -1,0 +1,154 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Tx } from '../client.js';
+import { jobs } from '../schema.js';
+import { rowsOf } from '../tenant.js';
+
+export type Job = typeof jobs.$inferSelect;
+export type NewJob = Pick<Job, 'divisionCode' | 'kind' | 'params' | 'createdBy' | 'createdByKind'>;
+
+/**
+ * Who may still write a running job: the runner that claimed it, identified by the attempt number
+ * its claim produced. Every write after the claim is conditional on it (a fencing token), so a
+ * runner whose lease ran out and was taken over cannot write over its successor.
+ */
+export interface JobFence {
+  divisionCode: number;
+  id: string;
+  attempts: number;
+}
+
+const fenced = (f: JobFence) =>
+  and(
+    eq(jobs.divisionCode, f.divisionCode),
+    eq(jobs.id, f.id),
+    eq(jobs.attempts, f.attempts),
+    eq(jobs.status, 'running'),
+  );
+
+const leaseUntil = (leaseMs: number) => sql`now() + make_interval(secs => ${leaseMs / 1000})`;
+
+export async function insertJob(tx: Tx, row: NewJob): Promise<Job> {
+  const [created] = await tx.insert(jobs).values(row).returning();
+  if (!created) throw new Error('job not inserted');
+  return created;
+}
+
+/** One job by id, as far as the transaction's scope sees (RLS): another tenant's job is undefined. */
+export async function getJob(tx: Tx, id: string): Promise<Job | undefined> {
+  const [row] = await tx.select().from(jobs).where(eq(jobs.id, id));
+  return row;
+}
+
+/**
+ * Claims the oldest job of one of `kinds` that is queued or whose runner's lease has run out, and
+ * leases it for `leaseMs`: the attempt count goes up (the new fence), `started_at` is set once.
+ * `FOR UPDATE SKIP LOCKED` lets several runners claim concurrently without waiting on each other.
+ * Run it under a scope that covers every division whose jobs this runner serves (the nation).
+ * A named queue keeps runners apart that share one database (each test app has its own).
+ */
+export async function claimJob(
+  tx: Tx,
+  kinds: readonly string[],
+  leaseMs: number,
+  /** Only jobs enqueued on this named queue (`params.queue`); null: jobs without one (production). */
+  queue: string | null = null,
+): Promise<Job | undefined> {
+  if (kinds.length === 0) return undefined;
+  const [row] = rowsOf<{ division_code: number; id: string }>(
+    await tx.execute(sql`
+      UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ${leaseUntil(leaseMs)},
+             started_at = coalesce(started_at, now()), updated_at = now()
+      WHERE (division_code, id) = (
+        SELECT division_code, id FROM jobs
+        WHERE (status = 'queued' OR (status = 'running' AND lease_until < now()))
+          AND kind = ANY (${sql.param([...kinds])}::text[])
+          AND (params ->> 'queue') IS NOT DISTINCT FROM ${queue}::text
+        ORDER BY created_at
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED)
+      RETURNING division_code, id`),
+  );
+  if (!row) return undefined;
+  const [job] = await tx
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.divisionCode, Number(row.division_code)), eq(jobs.id, row.id)));
+  return job;
+}
+
+/** Extends the lease; false when the job is no longer this runner's (taken over, finished). */
+export async function renewJobLease(tx: Tx, fence: JobFence, leaseMs: number): Promise<boolean> {
+  const updated = await tx
+    .update(jobs)
+    .set({ leaseUntil: leaseUntil(leaseMs), updatedAt: sql`now()` })
+    .where(fenced(fence))
+    .returning({ id: jobs.id });
+  return updated.length === 1;
+}
+
+export interface JobProgress {
+  phase?: string | undefined;
+  progressDone?: number | undefined;
+  progressTotal?: number | null | undefined;
+  checkpoint?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Records progress and the checkpoint, and extends the lease, in the caller's transaction (the one
+ * that did the work the checkpoint describes); false when the job is no longer this runner's.
+ */
+export async function saveJobProgress(
+  tx: Tx,
+  fence: JobFence,
+  progress: JobProgress,
+  leaseMs: number,
+): Promise<boolean> {
+  const updated = await tx
+    .update(jobs)
+    .set({
+      ...(progress.phase !== undefined ? { phase: progress.phase } : {}),
+      ...(progress.progressDone !== undefined ? { progressDone: progress.progressDone } : {}),
+      ...(progress.progressTotal !== undefined ? { progressTotal: progress.progressTotal } : {}),
+      ...(progress.checkpoint !== undefined ? { checkpoint: progress.checkpoint } : {}),
+      leaseUntil: leaseUntil(leaseMs),
+      updatedAt: sql`now()`,
+    })
+    .where(fenced(fence))
+    .returning({ id: jobs.id });
+  return updated.length === 1;
+}
+
+/** Ends a job: succeeded with a result, or failed with an error; false when it is not this runner's. */
+export async function finishJob(
+  tx: Tx,
+  fence: JobFence,
+  outcome:
+    | { status: 'succeeded'; result: Record<string, unknown> }
+    | { status: 'failed'; error: { code: string; message: string } },
+): Promise<boolean> {
+  const updated = await tx
+    .update(jobs)
+    .set({
+      status: outcome.status,
+      ...(outcome.status === 'succeeded' ? { result: outcome.result } : { error: outcome.error }),
+      leaseUntil: null,
+      finishedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(fenced(fence))
+    .returning({ id: jobs.id });
+  return updated.length === 1;
+}
+
+/**
+ * Hands a running job back without finishing it: any runner may claim it again after `delayMs`
+ * (0: at once, e.g. on shutdown; more after a transient failure, as a back-off).
+ */
+export async function releaseJob(tx: Tx, fence: JobFence, delayMs: number): Promise<boolean> {
+  const updated = await tx
+    .update(jobs)
+    .set({ leaseUntil: leaseUntil(delayMs), updatedAt: sql`now()` })
+    .where(fenced(fence))
+    .returning({ id: jobs.id });
+  return updated.length === 1;
+}
