@@ -449,12 +449,19 @@ describe('createPerson and getPerson', () => {
     expect(agreed).toMatchObject({ sex: 'male', birth_date: '1955-02-28', bank_account_masked: null });
   });
 
-  it('registered_on defaults to today', async () => {
+  it('registered_on defaults to the relocation date, or today for a registration by transfer', async () => {
     const household = await newHousehold();
-    const body = personBody(household.id);
+    const body = personBody(household.id, { relationship: 'spouse' });
     delete body.registered_on;
     const person = await register(body);
-    expect(person.registered_on).toBe(new Date().toISOString().slice(0, 10));
+    expect(person.registered_on).toBe(body.relocation_date);
+    const moved = personBody(household.id, {
+      relationship: 'child',
+      national_id: freshId(),
+      moved_in: { origin_code: 500101, evidence_ref: '迁移证 2026-0031' },
+    });
+    delete moved.registered_on;
+    expect((await register(moved)).registered_on).toBe(new Date().toISOString().slice(0, 10));
   });
 
   it('validation names the field: checksum, impossible dates, unknown fields, bank_name without account', async () => {

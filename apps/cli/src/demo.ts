@@ -1,7 +1,18 @@
-import type { KeyStore, TokenSettings } from '@houfu/api';
-import { signUserToken } from '@houfu/api';
-import { type Database, getDivisions, withDivision } from '@houfu/db';
+import type { KeyStore, Logger, TokenSettings } from '@houfu/api';
+import { createAppJobRunner, createImport, createPerson, recordPersonEvent, signUserToken } from '@houfu/api';
+import {
+  type Database,
+  getDivisions,
+  listHouseholds,
+  listLocalities,
+  listPersons,
+  registeredCountOn,
+  type Sealer,
+  type Tx,
+  withDivision,
+} from '@houfu/db';
 import { NATION, type Role, roleDefinitions } from '@houfu/domain';
+import { csvLine, SYNTHETIC_HEADERS, syntheticRows } from './synthetic.js';
 
 /** Demo tenants: 湖北省 → 宜昌市 → 宜都市, 当阳市, 枝江市. */
 export const DEMO_PROVINCE = 420000;
@@ -57,5 +68,106 @@ export async function devTokens(
         ttlSeconds,
       }),
     })),
+  );
+}
+
+/** Households per demo county (about 3.5 persons each). */
+const DEMO_HOUSEHOLDS = 300;
+/** The reservoirs the demo counties' resettlers were moved for. */
+const DEMO_RESERVOIRS: Record<number, readonly string[]> = {
+  420581: ['高坝洲水库', '隔河岩水库'],
+  420582: ['巩河水库'],
+  420583: ['三峡水库'],
+};
+
+/**
+ * The registry of each demo county that has none yet, loaded the way a county clerk would: a CSV
+ * file (synthetic, deterministic) through the import pipeline, then a few status events (deaths,
+ * a removal) and, in 当阳市, one person also registered in 宜都市 so the city has a conflict to review.
+ */
+export async function seedDemoRegistry(
+  db: Database,
+  sealer: Sealer,
+  logger: Logger,
+): Promise<{ county: number; imported: number }[]> {
+  const now = () => new Date();
+  const out: { county: number; imported: number }[] = [];
+  for (const county of DEMO_COUNTIES) {
+    const existing = await withDivision(db, county, (tx) => listPersons(tx, { county, limit: 1 }));
+    if (existing.length > 0) continue;
+    const villages = await withDivision(db, county, (tx) =>
+      listLocalities(tx, { county, level: 'village', active: true, limit: 50 }),
+    );
+    if (villages.length === 0) continue;
+    let csv = csvLine(SYNTHETIC_HEADERS);
+    for (const row of syntheticRows({
+      county,
+      villages: villages.map((v) => v.code),
+      households: DEMO_HOUSEHOLDS,
+      reservoirs: DEMO_RESERVOIRS[county],
+    })) {
+      csv += csvLine(SYNTHETIC_HEADERS.map((h) => row[h]));
+    }
+    const actor = { sub: 'system:demo', kind: 'system' as const, division: county };
+    await withDivision(db, county, (tx) =>
+      createImport(
+        { tx, actor, requestId: null, now: now(), queue: undefined },
+        {
+          body: new Blob([csv]).stream(),
+          maxBytes: csv.length * 4,
+          format: 'csv',
+          charset: undefined,
+          mediaType: 'text/csv',
+          filename: `demo-${county}.csv`,
+        },
+      ),
+    );
+    await createAppJobRunner({ db, sealer, logger, now }).runUntilIdle();
+    const persons = await withDivision(db, county, (tx) => listPersons(tx, { county, limit: 40 }));
+    const ctx = (tx: Tx) => ({ tx, actor, requestId: null, now: now(), sealer });
+    for (const [i, person] of persons.slice(0, 6).entries()) {
+      await withDivision(db, county, (tx) =>
+        recordPersonEvent(ctx(tx), {
+          personId: person.id,
+          kind: i === 5 ? 'removed' : 'death',
+          effectiveDate: `2024-0${i + 1}-15`,
+          reason: i === 5 ? 'civil_servant' : undefined,
+          evidenceRef: i === 5 ? `录用通知 2024-${i}` : `死亡证明 2024-${100 + i}`,
+        }),
+      );
+    }
+    if (county === 420582) await registerTwin(db, sealer, actor, ctx);
+    out.push({
+      county,
+      imported: await withDivision(db, county, (tx) => registeredCountOn(tx, county, '9999-12-31')),
+    });
+  }
+  return out;
+}
+
+/** A 宜都市 resettler registered again in 当阳市: a conflict for 宜昌市 to resolve. */
+async function registerTwin(
+  db: Database,
+  sealer: Sealer,
+  actor: { sub: string; kind: 'system'; division: number },
+  ctx: (tx: Tx) => Parameters<typeof createPerson>[0],
+) {
+  const [original] = await withDivision(db, 420581, (tx) =>
+    listPersons(tx, { county: 420581, status: 'registered', limit: 1 }),
+  );
+  const [household] = await withDivision(db, actor.division, (tx) =>
+    listHouseholds(tx, { county: actor.division, limit: 1 }),
+  );
+  if (!original || !household) return;
+  await withDivision(db, actor.division, (tx) =>
+    createPerson(ctx(tx), {
+      household_id: household.id,
+      relationship: 'other',
+      name: original.name,
+      national_id: sealer.open(original.idSealed),
+      reservoir: original.reservoir,
+      relocation_date: original.relocationDate,
+      relocatee_kind: original.relocateeKind,
+    }),
   );
 }

@@ -24,7 +24,7 @@ import {
 } from '@houfu/db';
 import { integratorScopes, isDivisionCode, NATION, parseScopes, roleSchema, scopeOf } from '@houfu/domain';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEMO_COUNTIES, devTokens } from './demo.js';
+import { DEMO_COUNTIES, devTokens, seedDemoRegistry } from './demo.js';
 import {
   cliLogger,
   dictionaryLoaded,
@@ -61,11 +61,16 @@ async function prepare(db: Database, config: AppConfig): Promise<void> {
   );
 }
 
-async function seedDemo(db: Database, onlyIfEmpty: boolean): Promise<void> {
+async function seedDemo(db: Database, config: AppConfig, onlyIfEmpty: boolean): Promise<void> {
   for (const l of await loadCountyLocalities(db, DEMO_COUNTIES, { onlyIfEmpty })) {
     console.error(
       `county ${l.county}: ${l.townships} townships, ${l.villages} villages (${l.inserted} added)`,
     );
+  }
+  // The demo registry is sealed with the data key the server will use (dev creates it).
+  const sealer = createSealer(await loadDataKey(config, { create: true }));
+  for (const r of await seedDemoRegistry(db, sealer, cliLogger(config))) {
+    console.error(`county ${r.county}: ${r.imported} registered persons imported`);
   }
 }
 
@@ -79,7 +84,7 @@ async function serve(config: AppConfig, options: { demo: boolean }): Promise<voi
   if (options.demo) {
     const admin = await openAdminDatabase(config);
     await prepare(admin, config);
-    await seedDemo(admin, true);
+    await seedDemo(admin, config, true);
     if (usesPostgres(config)) await admin.close();
     else db = admin;
   }
@@ -142,9 +147,12 @@ program
 program
   .command('seed-demo')
   .description(
-    'load the townships and villages of the demo counties 420581 宜都市, 420582 当阳市, 420583 枝江市',
+    'load the townships, villages and a synthetic registry (about 1,000 persons each, through the import pipeline) of the demo counties 420581 宜都市, 420582 当阳市, 420583 枝江市',
   )
-  .action(() => withAdmin(loadConfig(), (db) => seedDemo(db, false)));
+  .action(() => {
+    const config = loadConfig();
+    return withAdmin(config, (db) => seedDemo(db, config, false));
+  });
 
 program
   .command('token')

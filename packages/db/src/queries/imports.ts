@@ -338,7 +338,6 @@ export interface AppliedImport {
 export async function applyImportRows(
   tx: Tx,
   imp: { divisionCode: number; id: string },
-  registeredOn: string,
 ): Promise<AppliedImport> {
   const c = imp.divisionCode;
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`houfu.registry.import:${c}`}, 0))`);
@@ -369,7 +368,7 @@ export async function applyImportRows(
           sex, birth_date, reservoir, relocation_date, relocatee_kind, registered_on, bank_name,
           bank_account_sealed, bank_account_masked, import_id)
         SELECT r.division_code, r.person_id, h.id, r.relationship, r.name, r.id_hash, r.id_sealed, r.id_masked,
-          r.sex, r.birth_date, r.reservoir, r.relocation_date, r.relocatee_kind, ${registeredOn}::date, r.bank_name,
+          r.sex, r.birth_date, r.reservoir, r.relocation_date, r.relocatee_kind, r.relocation_date, r.bank_name,
           r.bank_account_sealed, r.bank_account_masked, r.import_id
         FROM import_rows r
         JOIN households h ON h.division_code = r.division_code AND h.household_no = r.household_no

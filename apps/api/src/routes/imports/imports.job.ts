@@ -47,7 +47,7 @@ export const importJobParams = z.object({
   upload_id: z.uuid(),
   format: z.enum(['csv', 'xlsx']),
   charset: z.enum(['utf-8', 'gb18030']).optional(),
-  /** The import's date: validation bound for dates and the persons' registered_on. */
+  /** The import's date: the latest date a row may carry. */
   today: z.iso.date(),
   sha256: z.string(),
   filename: z.string().nullable(),
@@ -210,7 +210,7 @@ export function registryImportHandler(deps: { sealer: Sealer; now: () => Date })
 
       await ctx.complete(
         async (tx) => {
-          const applied = await applyImportRows(tx, imp, params.today);
+          const applied = await applyImportRows(tx, imp);
           await setImportStatus(tx, imp, {
             status: 'completed',
             rowsTotal: applied.total,

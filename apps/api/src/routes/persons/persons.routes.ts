@@ -286,9 +286,11 @@ export const CreatePersonSchema = z
     reservoir: plainText(100).openapi({ example: '三峡水库' }),
     relocation_date: isoDate.openapi({ description: '搬迁日期: when the move was completed.' }),
     relocatee_kind: relocateeKindSchema,
-    registered_on: isoDate
-      .optional()
-      .openapi({ description: '登记日期; default today.', example: '2006-07-01' }),
+    registered_on: isoDate.optional().openapi({
+      description:
+        '登记日期; default: today for a registration by transfer (`moved_in`), else the relocation date (resettlers are on the registry from their move).',
+      example: '2006-07-01',
+    }),
     bank_name: plainText(100).optional().openapi({ example: '农村信用社' }),
     bank_account: bankAccount.optional(),
     moved_in: z

@@ -245,7 +245,8 @@ export async function createPerson(ctx: Context, input: CreatePersonInput): Prom
   }
   if (input.relationship === 'head') await requireNoOtherHead(ctx, county, household.id);
   if (input.moved_in) await requireDivision(ctx, input.moved_in.origin_code, 'moved_in.origin_code');
-  const registeredOn = input.registered_on ?? today(ctx);
+  // By transfer: from the day of arrival; otherwise a resettler is on the registry from the move.
+  const registeredOn = input.registered_on ?? (input.moved_in ? today(ctx) : input.relocation_date);
   datesInOrder(ctx, { relocation: input.relocation_date, registered: registeredOn, birth: id.birthDate });
   const created = await insertPerson(ctx.tx, {
     divisionCode: county,
