@@ -182,17 +182,42 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
     expect(settings).toEqual({ datestyle: 'ISO, YMD', timezone: 'UTC' });
   });
 
-  it('every tenant table has RLS enabled and forced with the one policy', async () => {
-    const rows = rowsOf<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
+  it('every tenant table has RLS enabled and forced with the one tenant policy (plus conflict detection for the owner)', async () => {
+    const rows = rowsOf<{ table: string; enabled: boolean; forced: boolean; policies: string[] }>(
       await t.admin.orm.execute(sql`
         SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
-               (SELECT count(*)::int FROM pg_policies p WHERE p.tablename = c.relname) AS policies
+               (SELECT array_agg(p.policyname || ':' || array_to_string(p.roles, ',') ORDER BY p.policyname)
+                  FROM pg_policies p WHERE p.tablename = c.relname) AS policies
         FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'division_code'
         WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace`),
     );
+    const crossCounty = ['persons', 'registry_conflicts', 'registry_conflict_sides'];
     expect(rows.map((r) => r.table).sort()).toEqual(
-      ['api_clients', 'audit_events', 'audit_heads', 'idempotency_keys', 'localities'].sort(),
+      [
+        'api_clients',
+        'audit_events',
+        'audit_heads',
+        'idempotency_keys',
+        'localities',
+        'households',
+        'person_events',
+        'jobs',
+        'uploads',
+        'upload_chunks',
+        'imports',
+        'import_rows',
+        'registry_verifications',
+        ...crossCounty,
+      ].sort(),
     );
-    for (const r of rows) expect(r).toMatchObject({ enabled: true, forced: true, policies: 1 });
+    for (const r of rows) {
+      expect(r, r.table).toMatchObject({ enabled: true, forced: true });
+      // Only the owner's conflict-detection function looks across counties; the API role never does.
+      expect(r.policies, r.table).toEqual(
+        crossCounty.includes(r.table)
+          ? ['conflict_detection:houfu_owner', 'tenant_scope:public']
+          : ['tenant_scope:public'],
+      );
+    }
   });
 });
