@@ -4,6 +4,10 @@ import type { components, paths } from './schema.js';
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8787';
 export const TOKEN_PATH = '/v1/oauth/token';
+/** The media type of CSV imports (UTF-8, or GB18030 with `charset=gb18030`). */
+export const CSV_MEDIA_TYPE = 'text/csv';
+/** The media type of XLSX imports and of the XLSX template. */
+export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** A fetch the client sends through: `globalThis.fetch`, or the app's in-process `fetch` in tests. */
 export type FetchLike = (input: Request, init?: RequestInit) => Response | Promise<Response>;
@@ -67,6 +71,99 @@ export type PageItem<P extends PaginatedPath> = paths[P] extends {
 /** The options of a paginated GET (query filters, `limit`, a starting `cursor`, headers, signal…). */
 export type PaginateInit<P extends PaginatedPath> = MaybeOptionalInit<paths[P], 'get'>;
 
+/** 批量导入: one registry import file and its outcome (the 202 body of `POST /v1/imports`). */
+export type Import = components['schemas']['Import'];
+/** 后台任务: a background job (`GET /v1/jobs/{id}`). */
+export type Job = components['schemas']['Job'];
+
+/** An import file: text (sent as UTF-8), bytes (a Node `Buffer` too), a `Blob`/`File`, or a stream of bytes. */
+export type ImportFile = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
+
+export interface UploadImportOptions {
+  /**
+   * `csv` or `xlsx`; by default from the file name's extension (`filename`, or a `File`'s name),
+   * then a `Blob`'s type, else `csv`.
+   */
+  format?: 'csv' | 'xlsx';
+  /** The name the API remembers (shown in lists); a `File`'s name by default. */
+  filename?: string;
+  /**
+   * Of a CSV given as bytes, a `Blob` or a stream: declare `gb18030` for a GBK/GB18030 file (without
+   * it the API reads a first megabyte that is not valid UTF-8 as GB18030). A string is always UTF-8.
+   */
+  charset?: 'utf-8' | 'gb18030';
+  /**
+   * Your `Idempotency-Key`, to make the upload safe across restarts of your program (the same key
+   * with the same file answers the first import again). Without it the client generates one, reused
+   * by its own retries.
+   */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface WaitForJobOptions {
+  /** The first wait between two polls (default 500 ms); it grows 1.5× per poll up to `maxIntervalMs`. */
+  intervalMs?: number;
+  /** The longest wait between two polls (default 5 000 ms). */
+  maxIntervalMs?: number;
+  /** Give up with {@link JobTimeoutError} after this long (default 10 minutes; `Infinity`: never). */
+  timeoutMs?: number;
+  /** Stops waiting: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called with every job state read (e.g. to show `phase` and `progress`). */
+  onPoll?: (job: Job) => void;
+}
+
+/** {@link HoufuClient.waitForJob} ran out of time; the job itself goes on. */
+export class JobTimeoutError extends Error {
+  override readonly name = 'JobTimeoutError';
+  readonly jobId: string;
+  readonly timeoutMs: number;
+  /** The last state read, if any. */
+  readonly job: Job | undefined;
+
+  constructor(jobId: string, timeoutMs: number, job: Job | undefined) {
+    const state = job ? `${job.status}${job.phase ? ` (${job.phase})` : ''}` : 'never read';
+    super(`Job ${jobId} did not finish within ${timeoutMs} ms; last status: ${state}.`);
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+    this.job = job;
+  }
+}
+
+/** Paths whose GET answers a file rather than JSON: the import template and report, the public notice. */
+export type DownloadPath = {
+  [P in keyof paths]: paths[P] extends { get: { responses: { 200: { content: infer C } } } }
+    ? 'application/json' extends keyof C
+      ? never
+      : P
+    : never;
+}[keyof paths];
+
+/** The options of a download: the path's typed `params` (and headers, signal…), plus `as`. */
+export type DownloadInit<P extends DownloadPath, As extends 'text' | 'bytes'> = NonNullable<
+  MaybeOptionalInit<paths[P], 'get'>
+> &
+  (As extends 'bytes' ? { as: 'bytes' } : { as?: 'text' });
+
+/** `init` is optional unless the path has required parameters (or `as: 'bytes'` is wanted). */
+type DownloadArgs<P extends DownloadPath, As extends 'text' | 'bytes'> = As extends 'text'
+  ? undefined extends MaybeOptionalInit<paths[P], 'get'>
+    ? [init?: DownloadInit<P, As>]
+    : [init: DownloadInit<P, As>]
+  : [init: DownloadInit<P, As>];
+
+/** A downloaded file. */
+export interface Downloaded<Data extends string | Uint8Array> {
+  /** The body: text (UTF-8, a BOM removed) or bytes (as sent, a BOM kept). */
+  data: Data;
+  /** `Content-Type` of the answer, e.g. `text/csv; charset=utf-8`. */
+  contentType: string;
+  /** The file name of `Content-Disposition` (its UTF-8 `filename*` when given). */
+  filename: string | undefined;
+  response: Response;
+}
+
 export interface HoufuClient extends Client<paths> {
   /**
    * Every item of a cursor-paginated list, page after page until `next_cursor` is null.
@@ -84,6 +181,34 @@ export interface HoufuClient extends Client<paths> {
   fetch: (input: Request) => Promise<Response>;
   /** The bearer token the client sends now (fetching an integrator token if needed); undefined without auth. */
   accessToken(): Promise<string | undefined>;
+  /**
+   * Uploads a registry file (`POST /v1/imports`, county callers): the body is the file itself, sent
+   * as `text/csv` or the XLSX type. The import's `Idempotency-Key` is yours or one the client
+   * generates, the same for every retry of this call. Resolves with the 202 body (the queued import
+   * and its `job.id`: pass it to {@link HoufuClient.waitForJob}); throws {@link HoufuApiError} on an
+   * error answer (403 not a county, 413 too large, 422 the key was used for another file…).
+   *
+   * A `ReadableStream` is sent with `duplex: 'half'` (Node's fetch); to retry it, the client keeps
+   * what it sent so far in memory.
+   */
+  uploadImport(file: ImportFile, options?: UploadImportOptions): Promise<Import>;
+  /**
+   * Polls `GET /v1/jobs/{id}`, waiting longer between polls (capped), until the job has `succeeded`
+   * or `failed`, and resolves with that job. A failed job resolves too: read its `error`
+   * (`{ code, message }`, e.g. `invalid_header`). Throws {@link JobTimeoutError} after `timeoutMs`,
+   * {@link HoufuApiError} when a poll fails (404: not in your scope).
+   */
+  waitForJob(jobId: string, options?: WaitForJobOptions): Promise<Job>;
+  /**
+   * Downloads a file of a typed path (the import template or report, the public notice): its text by
+   * default, its bytes with `as: 'bytes'` (XLSX). Throws {@link HoufuApiError} on an error answer
+   * (e.g. 409 for the report of an import not completed yet).
+   */
+  download<P extends DownloadPath>(path: P, ...init: DownloadArgs<P, 'text'>): Promise<Downloaded<string>>;
+  download<P extends DownloadPath>(
+    path: P,
+    ...init: DownloadArgs<P, 'bytes'>
+  ): Promise<Downloaded<Uint8Array>>;
 }
 
 const RETRYABLE_STATUS = new Set([429, 503]);
@@ -111,6 +236,36 @@ function sleep(ms: number, signal: AbortSignal | null): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** The file name of a `Content-Disposition` header: `filename*=UTF-8''…` first, then `filename="…"`. */
+export function dispositionFilename(header: string | null): string | undefined {
+  if (!header) return undefined;
+  const extended = /filename\*\s*=\s*UTF-8''([^;\s]+)/i.exec(header);
+  if (extended?.[1]) {
+    try {
+      return decodeURIComponent(extended[1]);
+    } catch {
+      // malformed: fall back to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header);
+  const name = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2];
+  return name || undefined;
+}
+
+/** The format of an import: explicit, else the file name's extension, else a Blob's type, else CSV. */
+function importFormatOf(file: ImportFile, filename: string | undefined): 'csv' | 'xlsx' {
+  const extension = /\.(csv|xlsx)$/i.exec(filename ?? '')?.[1]?.toLowerCase();
+  if (extension === 'csv' || extension === 'xlsx') return extension;
+  if (typeof Blob !== 'undefined' && file instanceof Blob && file.type.split(';')[0] === XLSX_MEDIA_TYPE) {
+    return 'xlsx';
+  }
+  return 'csv';
+}
+
+const TERMINAL_JOB_STATUS = new Set<Job['status']>(['succeeded', 'failed']);
+/** setTimeout's longest delay; a longer timeout means no timeout. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
@@ -291,11 +446,88 @@ export function createHoufuClient(options: HoufuClientOptions = {}): HoufuClient
     }
   }
 
+  async function uploadImport(file: ImportFile, options: UploadImportOptions = {}): Promise<Import> {
+    const filename =
+      options.filename ??
+      (typeof File !== 'undefined' && file instanceof File && file.name ? file.name : undefined);
+    const format = options.format ?? importFormatOf(file, filename);
+    const charset = typeof file === 'string' ? 'utf-8' : options.charset;
+    const contentType =
+      format === 'xlsx'
+        ? XLSX_MEDIA_TYPE
+        : charset
+          ? `${CSV_MEDIA_TYPE}; charset=${charset}`
+          : CSV_MEDIA_TYPE;
+    const key = options.idempotencyKey;
+    const result = await client.POST('/v1/imports', {
+      params: {
+        query: filename === undefined ? {} : { filename },
+        // Without a key of the caller's, `send` adds one and reuses it for every retry of this call.
+        header: (key === undefined ? {} : { 'idempotency-key': key }) as { 'idempotency-key': string },
+      },
+      // The OpenAPI document types a binary body as a string: the file goes out as it is.
+      body: file as unknown as string,
+      bodySerializer: (body) => body,
+      headers: { 'content-type': contentType },
+      ...(options.signal ? { signal: options.signal } : {}),
+      // Needed by Node's fetch for a stream body, harmless for the others.
+      duplex: 'half',
+    });
+    return unwrap(result);
+  }
+
+  async function waitForJob(jobId: string, options: WaitForJobOptions = {}): Promise<Job> {
+    const firstMs = Math.max(0, options.intervalMs ?? 500);
+    const capMs = Math.max(firstMs, options.maxIntervalMs ?? 5_000);
+    const timeoutMs = options.timeoutMs ?? 600_000;
+    const timeout = new AbortController();
+    const timer = timeoutMs <= MAX_TIMER_MS ? setTimeout(() => timeout.abort(), timeoutMs) : undefined;
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+    let job: Job | undefined;
+    try {
+      for (let poll = 0; ; poll += 1) {
+        job = unwrap(await client.GET('/v1/jobs/{id}', { params: { path: { id: jobId } }, signal }));
+        options.onPoll?.(job);
+        if (TERMINAL_JOB_STATUS.has(job.status)) return job;
+        await sleep(Math.min(capMs, firstMs * 1.5 ** poll), signal);
+      }
+    } catch (error) {
+      if (timeout.signal.aborted && !options.signal?.aborted)
+        throw new JobTimeoutError(jobId, timeoutMs, job);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function download(
+    path: DownloadPath,
+    init: { as?: 'text' | 'bytes' } & Record<string, unknown> = {},
+  ): Promise<Downloaded<string | Uint8Array>> {
+    const { as = 'text', ...rest } = init;
+    const get = client.GET as (
+      path: string,
+      init: unknown,
+    ) => Promise<{ data?: string | ArrayBuffer; error?: unknown; response: Response }>;
+    const result = await get(path, { ...rest, parseAs: as === 'bytes' ? 'arrayBuffer' : 'text' });
+    const body = unwrap(result) ?? ''; // undefined for an empty body (Content-Length: 0)
+    const { response } = result;
+    return {
+      data: typeof body === 'string' ? (as === 'bytes' ? new Uint8Array() : body) : new Uint8Array(body),
+      contentType: response.headers.get('content-type') ?? '',
+      filename: dispositionFilename(response.headers.get('content-disposition')),
+      response,
+    };
+  }
+
   return Object.assign(client, {
     paginate,
     iterate: paginate,
     unwrap,
     fetch: (input: Request) => send(input),
     accessToken: currentToken,
+    uploadImport,
+    waitForJob,
+    download: download as HoufuClient['download'],
   });
 }

@@ -7,11 +7,20 @@
  */
 export {
   type ClientCredentials,
+  CSV_MEDIA_TYPE,
   createHoufuClient,
   DEFAULT_BASE_URL,
+  type Downloaded,
+  type DownloadInit,
+  type DownloadPath,
+  dispositionFilename,
   type FetchLike,
   type HoufuClient,
   type HoufuClientOptions,
+  type Import,
+  type ImportFile,
+  type Job,
+  JobTimeoutError,
   type PageItem,
   type PaginatedPath,
   type PaginateInit,
@@ -19,6 +28,9 @@ export {
   type RetryOptions,
   TOKEN_PATH,
   type TokenSource,
+  type UploadImportOptions,
+  type WaitForJobOptions,
+  XLSX_MEDIA_TYPE,
 } from './client.js';
 export {
   type FieldError,
@@ -49,3 +61,17 @@ export type ChainVerification = Schemas['ChainVerification'];
 export type Me = Schemas['Me'];
 export type TokenResponse = Schemas['TokenResponse'];
 export type Health = Schemas['Health'];
+/** 户: a household of a county. */
+export type Household = Schemas['Household'];
+export type HouseholdWithMembers = Schemas['HouseholdWithMembers'];
+export type CreateHousehold = Schemas['CreateHousehold'];
+/** 移民: a registered person, ID number and bank account masked. */
+export type Person = Schemas['Person'];
+export type CreatePerson = Schemas['CreatePerson'];
+export type UpdatePerson = Schemas['UpdatePerson'];
+/** 人口变动: a dated status change with its evidence. */
+export type PersonEvent = Schemas['PersonEvent'];
+export type CreatePersonEvent = Schemas['CreatePersonEvent'];
+/** A person's status on a date. */
+export type PersonStatus = Schemas['PersonStatus'];
+export type ImportCounts = Schemas['ImportCounts'];

@@ -1016,7 +1016,7 @@ export interface components {
             relocatee_kind: "original" | "other";
             /**
              * Format: date
-             * @description 登记日期; default today.
+             * @description 登记日期; default: today for a registration by transfer (`moved_in`), else the relocation date (resettlers are on the registry from their move).
              * @example 2006-07-01
              */
             registered_on?: string;
