@@ -247,7 +247,6 @@ describe('happy paths', () => {
 
     const persons = await personsOfImport(created.id);
     expect(persons).toHaveLength(4);
-    const today = new Date().toISOString().slice(0, 10);
     const zhao = persons.find((p) => p.name === '赵六');
     expect(zhao).toMatchObject({
       relocationDate: '2005-06-07',
