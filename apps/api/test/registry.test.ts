@@ -601,9 +601,9 @@ describe('public notice', () => {
     });
     const { ids, nationalIds: nids } = await bulkPersons(420581, [
       spec('0010', 'head', '王五', { status: 'deceased' }), // 0 died 2013
-      spec('0010', 'child', '王小五', { sex: 'female' }), // 1 removed 2013 (pending until the review)
+      spec('0010', 'child', '王小五', { sex: 'female' }), // 1 removed 2013 (verified out of 2013)
       spec('0010', 'spouse', '赵六', { sex: 'female' }), // 2
-      spec('0002', 'sibling', '张四'), // 3 removed 2012 (no 2012 review: still registered)
+      spec('0002', 'sibling', '张四'), // 3 removed 2012
       spec('0002', 'child', '张三'), // 4
       spec('0002', 'head', '张大'), // 5
       spec('0002', 'spouse', '李二<b>&"\'', { sex: 'female' }), // 6 escaped everywhere
@@ -650,9 +650,7 @@ describe('public notice', () => {
       [h('0002'), '张大', '男', '户主', '原迁移民'],
       [h('0002'), '李二<b>&"\'', '女', '配偶', '原迁移民'],
       [h('0002'), '张三', '男', '子女', '原迁移民'],
-      [h('0002'), '张四', '男', '兄弟姐妹', '原迁移民'],
       [h('0010'), '赵六', '女', '配偶', '原迁移民'],
-      [h('0010'), '王小五', '女', '子女', '原迁移民'],
     ]);
     for (const row of table.slice(1)) expect(row[3]).toMatch(/^420581\*{8}[\dX]{4}$/);
     for (const nid of nationalIds) expect(text).not.toContain(nid);
@@ -670,7 +668,7 @@ describe('public notice', () => {
       townshipName,
       villageName,
       '2013年度',
-      '共 3 户、9 人',
+      '共 3 户、7 人',
       '公示期',
       '监督电话',
       '@media print',
@@ -679,7 +677,7 @@ describe('public notice', () => {
     }
     expect(html).toContain('李二&lt;b&gt;&amp;&quot;&#39;');
     expect(html).not.toContain('<b>');
-    expect(html.match(/420581\*{8}[\dX]{4}/g)).toHaveLength(9);
+    expect(html.match(/420581\*{8}[\dX]{4}/g)).toHaveLength(7);
     for (const nid of nationalIds) expect(html).not.toContain(nid);
   });
 
@@ -720,7 +718,7 @@ describe('public notice', () => {
     expect(beforePolicy.status).toBe(422);
   });
 
-  it('the province’s removal rule: in 新疆 a 2012 removal takes effect on 1 January 2013', async () => {
+  it('the notice lists the verified population: removals count on their event date, even in 新疆 (rule next_january)', async () => {
     const county = 650102; // 乌鲁木齐市天山区
     const v = (await makeTownship(t.db, county, 1)).villages[0]!.code;
     const { ids } = await bulkPersons(county, [
@@ -739,7 +737,7 @@ describe('public notice', () => {
       .split('\r\n')
       .slice(1, -1)
       .map((l) => l.split(',')[1]);
-    expect(names).toEqual(['"阿依"', '"古丽"']);
+    expect(names).toEqual(['"阿依"']);
   });
 });
 

@@ -227,9 +227,11 @@ CREATE TABLE registry_conflicts (
   resolved_by text,
   resolution jsonb,
   PRIMARY KEY (division_code, id),
-  UNIQUE (person_a, person_b),
   CHECK (county_a < county_b)
 );
+-- One open conflict per pair; a pair may conflict again after a resolution (e.g. a re-registration).
+CREATE UNIQUE INDEX registry_conflicts_open_pair_idx ON registry_conflicts (person_a, person_b) WHERE status = 'open';
+CREATE INDEX registry_conflicts_person_b_idx ON registry_conflicts (person_b);
 CREATE INDEX registry_conflicts_id_idx ON registry_conflicts (id);
 CREATE TABLE registry_conflict_sides (
   division_code integer NOT NULL,
@@ -243,6 +245,7 @@ CREATE TABLE registry_conflict_sides (
   FOREIGN KEY (division_code, person_id) REFERENCES persons (division_code, id)
 );
 CREATE INDEX registry_conflict_sides_person_idx ON registry_conflict_sides (division_code, person_id);
+CREATE INDEX registry_conflict_sides_conflict_idx ON registry_conflict_sides (conflict_id);
 
 DO $$
 DECLARE t text;
@@ -278,13 +281,19 @@ $$;
 -- Opens a conflict for every given person of `county` whose ID is registered (status 'registered')
 -- in another county, and returns how many were opened. The caller's scope must cover `county`.
 CREATE FUNCTION registry_detect_conflicts(county integer, person_ids uuid[]) RETURNS integer
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE opened integer;
 BEGIN
   IF county IS NULL OR county NOT BETWEEN nullif(current_setting('app.scope_lo', true), '')::int
                                       AND nullif(current_setting('app.scope_hi', true), '')::int THEN
     RAISE EXCEPTION 'county % is outside the scope', county USING ERRCODE = 'insufficient_privilege';
   END IF;
+  -- Two counties registering the same ID at once: each waits for the other's commit here, so the
+  -- second one's query below sees the first's row. Locks are taken per first byte of the hash (at
+  -- most 256, in order: no deadlock, and bounded however large the import).
+  PERFORM pg_advisory_xact_lock(7340, b)
+  FROM (SELECT DISTINCT get_byte(id_hash, 0) AS b FROM persons
+        WHERE division_code = county AND id = ANY (person_ids) ORDER BY 1) AS buckets;
   WITH pairs AS (
     SELECT least(n.division_code, o.division_code) AS county_a,
            CASE WHEN n.division_code < o.division_code THEN n.id ELSE o.id END AS person_a,
@@ -298,7 +307,7 @@ BEGIN
     INSERT INTO registry_conflicts (division_code, id_hash, id_masked, county_a, person_a, county_b, person_b)
     SELECT reviewing_division(county_a, county_b), id_hash, id_masked, county_a, person_a, county_b, person_b
     FROM pairs
-    ON CONFLICT (person_a, person_b) DO NOTHING
+    ON CONFLICT (person_a, person_b) WHERE status = 'open' DO NOTHING
     RETURNING division_code, id, county_a, person_a, county_b, person_b, detected_at
   ), sides AS (
     INSERT INTO registry_conflict_sides (division_code, conflict_id, person_id, reviewer_division, detected_at)
@@ -313,11 +322,13 @@ END $$;
 REVOKE ALL ON FUNCTION registry_detect_conflicts(integer, uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION registry_detect_conflicts(integer, uuid[]) TO houfu_api;
 
--- After a person's ID number was corrected: closes that person's open conflicts whose ID hash it no
--- longer carries, on both sides, and returns how many. The caller's scope must cover `county`.
-CREATE FUNCTION registry_clear_stale_conflicts(county integer, person uuid) RETURNS integer
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
-DECLARE cleared integer;
+-- After a person's ID number was corrected or their status left 'registered' (death, move, removal):
+-- closes that person's open conflicts that no longer hold — the person no longer carries the ID hash,
+-- or either side is no longer registered — on both sides, except `keep_open` (the conflict a
+-- reviewer is resolving right now), and returns how many. The caller's scope must cover `county`.
+CREATE FUNCTION registry_settle_conflicts(county integer, person uuid, keep_open uuid) RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE settled integer;
 BEGIN
   IF county IS NULL OR county NOT BETWEEN nullif(current_setting('app.scope_lo', true), '')::int
                                       AND nullif(current_setting('app.scope_hi', true), '')::int THEN
@@ -325,22 +336,29 @@ BEGIN
   END IF;
   WITH stale AS (
     UPDATE registry_conflicts c
-       SET status = 'resolved', resolved_at = now(), resolved_by = 'system:id-correction',
-           resolution = jsonb_build_object('reason', 'id_corrected', 'person_id', person)
-     WHERE c.status = 'open'
+       SET status = 'resolved', resolved_at = now(), resolved_by = 'system:registry',
+           resolution = jsonb_build_object('reason', 'no_longer_conflicting', 'person_id', person)
+     WHERE c.status = 'open' AND c.id IS DISTINCT FROM keep_open
        AND ((c.county_a = county AND c.person_a = person) OR (c.county_b = county AND c.person_b = person))
-       AND NOT EXISTS (SELECT 1 FROM persons p
-                        WHERE p.division_code = county AND p.id = person AND p.id_hash = c.id_hash)
+       AND NOT (EXISTS (SELECT 1 FROM persons p WHERE p.division_code = c.county_a AND p.id = c.person_a
+                          AND p.id_hash = c.id_hash AND p.status = 'registered')
+            AND EXISTS (SELECT 1 FROM persons p WHERE p.division_code = c.county_b AND p.id = c.person_b
+                          AND p.id_hash = c.id_hash AND p.status = 'registered'))
     RETURNING c.id
   ), sides AS (
     UPDATE registry_conflict_sides s SET status = 'resolved' FROM stale WHERE s.conflict_id = stale.id
     RETURNING 1
   )
-  SELECT count(*) INTO cleared FROM stale;
-  RETURN cleared;
+  SELECT count(*) INTO settled FROM stale;
+  RETURN settled;
 END $$;
-REVOKE ALL ON FUNCTION registry_clear_stale_conflicts(integer, uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION registry_clear_stale_conflicts(integer, uuid) TO houfu_api;
+REVOKE ALL ON FUNCTION registry_settle_conflicts(integer, uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION registry_settle_conflicts(integer, uuid, uuid) TO houfu_api;
+
+-- 0002's owner functions get the same hardened search path (a session's temporary tables cannot
+-- shadow the tables they use).
+ALTER FUNCTION audit_next(integer) SET search_path = public, pg_temp;
+ALTER FUNCTION audit_events_link() SET search_path = public, pg_temp;
 
 GRANT SELECT, INSERT, UPDATE ON households TO houfu_api;
 GRANT SELECT, INSERT, UPDATE ON persons TO houfu_api;

@@ -1,4 +1,5 @@
 export * from './divisions.js';
+export { isIsoDate } from './internal/calendar.js';
 export * from './money.js';
 export * from './national-id.js';
 export * from './parameters.js';

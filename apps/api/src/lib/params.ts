@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { isDivisionCode, isLocalityCode } from '@houfu/domain';
+import { isDivisionCode, isIsoDate, isLocalityCode } from '@houfu/domain';
 
 /*
  * Codes in paths and query strings. Parsed from the digits themselves rather than with z.coerce, which
@@ -42,14 +42,11 @@ export const plainText = (max: number) =>
     .max(max)
     .refine((s) => !UNPRINTABLE.test(s), 'Control characters and broken Unicode are not allowed');
 
-/** A calendar date `YYYY-MM-DD` (checked to exist: no 2023-02-30). */
+/** A calendar date `YYYY-MM-DD` (checked to exist: no 2023-02-30, no year 0), as the domain reads dates. */
 export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected a date YYYY-MM-DD')
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, 'Not a calendar date')
+  .refine(isIsoDate, 'Not a calendar date')
   .openapi({ format: 'date', example: '2003-05-01' });
 
 /** `{id}` path parameter: a resource id (UUID). */

@@ -259,7 +259,7 @@ export async function updatePerson(
   return updated;
 }
 
-/** The household's head 户主 other than `exceptId`, if any. */
+/** The household's registered head 户主 other than `exceptId`, if any (a deceased head may be succeeded). */
 export async function householdHead(
   tx: Tx,
   county: number,
@@ -274,6 +274,7 @@ export async function householdHead(
         eq(persons.divisionCode, county),
         eq(persons.householdId, householdId),
         eq(persons.relationship, 'head'),
+        eq(persons.status, 'registered'),
         ...(exceptId ? [sql`${persons.id} <> ${exceptId}::uuid`] : []),
       ),
     )
@@ -316,16 +317,22 @@ export async function detectConflicts(tx: Tx, county: number, personIds: readonl
 }
 
 /**
- * Closes the open conflicts of a person whose ID number no longer matches them (after a correction);
- * returns how many were closed. An owner function: the other side lives in another county.
+ * Closes the open conflicts of a person that no longer hold (the ID was corrected, or either side is
+ * no longer registered), except `keepOpen`; returns how many. An owner function: the other side
+ * lives in another county.
  */
-export async function clearStaleConflicts(tx: Tx, county: number, personId: string): Promise<number> {
-  const [row] = rowsOf<{ cleared: number }>(
+export async function settleConflicts(
+  tx: Tx,
+  county: number,
+  personId: string,
+  keepOpen?: string,
+): Promise<number> {
+  const [row] = rowsOf<{ settled: number }>(
     await tx.execute(
-      sql`SELECT registry_clear_stale_conflicts(${county}::int, ${personId}::uuid) AS cleared`,
+      sql`SELECT registry_settle_conflicts(${county}::int, ${personId}::uuid, ${keepOpen ?? null}::uuid) AS settled`,
     ),
   );
-  return Number(row?.cleared ?? 0);
+  return Number(row?.settled ?? 0);
 }
 
 // ── Events 人口变动 ─────────────────────────────────────────────────────────────────────────────

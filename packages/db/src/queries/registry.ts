@@ -109,6 +109,13 @@ export async function registeredCountOn(tx: Tx, county: number, date: string): P
 export type RegistryVerification = typeof registryVerifications.$inferSelect;
 export type NewRegistryVerification = RegistryVerification;
 
+/** Serialises the verification submissions of one county until commit. */
+export async function lockCountyVerifications(tx: Tx, county: number): Promise<void> {
+  await tx.execute(
+    sql`SELECT pg_advisory_xact_lock(hashtextextended(${`houfu.registry.verification:${county}`}, 0))`,
+  );
+}
+
 export async function getRegistryVerification(
   tx: Tx,
   county: number,

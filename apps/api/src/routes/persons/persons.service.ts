@@ -2,10 +2,8 @@ import {
   type Actor,
   appendAudit,
   type Changes,
-  clearStaleConflicts,
   detectConflicts,
   getDivision,
-  getHousehold,
   getPerson,
   type Household,
   householdHead,
@@ -21,6 +19,7 @@ import {
   type PersonPatch,
   type PersonView,
   type Sealer,
+  settleConflicts,
   type Tx,
   updateHouseholdVillage,
   updatePerson as updatePersonRow,
@@ -188,7 +187,7 @@ async function requireDivision(ctx: Context, code: number, field: string) {
   }
 }
 
-/** A household has one head 户主. */
+/** A household has one registered head 户主. */
 async function requireNoOtherHead(ctx: Context, county: number, householdId: string, personId?: string) {
   if (await householdHead(ctx.tx, county, householdId, personId)) {
     throw new ApiError('unprocessable', 'The household already has a head (户主).', [
@@ -197,8 +196,9 @@ async function requireNoOtherHead(ctx: Context, county: number, householdId: str
   }
 }
 
+/** A household of the caller's county, locked until commit: member changes serialise on it. */
 async function requireOwnHousehold(ctx: Context, id: string): Promise<Household> {
-  const household = await getHousehold(ctx.tx, id);
+  const household = await lockHousehold(ctx.tx, id);
   if (!household || household.divisionCode !== ctx.actor.division) {
     throw new ApiError('unprocessable', `Household ${id} is not a household of your county.`, [
       { field: 'household_id', message: 'Unknown household', code: 'unknown_household' },
@@ -331,6 +331,7 @@ export async function updatePerson(
   }
   if (input.relationship !== undefined) set('relationship', 'relationship', input.relationship);
   if ((patch.relationship ?? current.relationship) === 'head' && (patch.relationship || patch.householdId)) {
+    if (!patch.householdId) await requireOwnHousehold(ctx, current.householdId);
     await requireNoOtherHead(ctx, county, patch.householdId ?? current.householdId, personId);
   }
   if (input.name !== undefined) set('name', 'name', input.name);
@@ -372,7 +373,7 @@ export async function updatePerson(
   if (!updated) staleVersion(`Person ${personId}`, current.version + 1);
   await audit(ctx, county, 'person.update', 'person', personId, changes);
   if (idChanged) {
-    await clearStaleConflicts(ctx.tx, county, personId);
+    await settleConflicts(ctx.tx, county, personId);
     await detectConflicts(ctx.tx, county, [personId]);
   }
   return (await getPerson(ctx.tx, personId)) as PersonView;
@@ -452,6 +453,8 @@ export interface RecordEventInput {
   correctsId?: string | undefined;
   evidenceRef: string;
   note?: string | undefined;
+  /** The conflict a reviewer resolves with this event (left for the reviewer to close). */
+  resolvingConflictId?: string | undefined;
 }
 
 /**
@@ -515,26 +518,38 @@ export async function recordPersonEvent(
     ...(event.correctsId ? { corrects_id: { old: null, new: event.correctsId } } : {}),
     evidence_ref: { old: null, new: event.evidenceRef },
   });
-  await refreshPersonStatus(ctx, person, [...history.domain, asDomainEvent(event)], history.ctx);
-  const after = (await getPerson(ctx.tx, person.id)) as PersonView;
-  // Registered again (re-registration, a voided death or move): the ID may be registered elsewhere now.
-  if (after.status === 'registered' && person.status !== 'registered') {
-    await detectConflicts(ctx.tx, person.divisionCode, [person.id]);
-    return { event, person: (await getPerson(ctx.tx, person.id)) as PersonView };
-  }
-  return { event, person: after };
+  await refreshPersonStatus(
+    ctx,
+    person,
+    [...history.domain, asDomainEvent(event)],
+    history.ctx,
+    input.resolvingConflictId,
+  );
+  return { event, person: (await getPerson(ctx.tx, person.id)) as PersonView };
 }
 
-/** Writes the status that follows from the events into `persons.status` when it changed. */
-async function refreshPersonStatus(ctx: Context, person: Person, events: PersonEvent[], sctx: StatusContext) {
-  const status = latestStatus(events, sctx);
-  const next = status === 'not_registered' ? 'registered' : status;
-  if (next === person.status) return;
+/**
+ * Writes the status that follows from the events into `persons.status` when it changed, and keeps
+ * conflicts in step: registered again (re-registration, a voided death or move) → the ID may be
+ * registered elsewhere; no longer registered → the person's open conflicts (but `keepOpen`) close.
+ */
+async function refreshPersonStatus(
+  ctx: Context,
+  person: Person,
+  events: PersonEvent[],
+  sctx: StatusContext,
+  keepOpen?: string,
+): Promise<boolean> {
+  const next = latestStatus(events, sctx);
+  if (next === person.status || next === 'not_registered') return false;
   const updated = await updatePersonRow(ctx.tx, person, person.version, { status: next });
   if (!updated) throw new Error(`person ${person.id} changed while locked`);
   await audit(ctx, person.divisionCode, 'person.status', 'person', person.id, {
     status: { old: person.status, new: next },
   });
+  if (next === 'registered') await detectConflicts(ctx.tx, person.divisionCode, [person.id]);
+  else await settleConflicts(ctx.tx, person.divisionCode, person.id, keepOpen);
+  return true;
 }
 
 /**
@@ -547,9 +562,7 @@ export async function refreshPersonStatuses(ctx: Context, personIds: readonly st
     const person = await getPerson(ctx.tx, id, { lock: true });
     if (!person) continue;
     const history = await personHistory(ctx.tx, person, today(ctx));
-    const before = person.status;
-    await refreshPersonStatus(ctx, person, history.domain, history.ctx);
-    if ((await getPerson(ctx.tx, id))?.status !== before) changed += 1;
+    if (await refreshPersonStatus(ctx, person, history.domain, history.ctx)) changed += 1;
   }
   return changed;
 }

@@ -11,6 +11,7 @@ import {
   listCountyConflictSides,
   listRegistryVerifications,
   listReviewerConflicts,
+  lockCountyVerifications,
   lockRegistryConflict,
   markRegistryConflictResolved,
   personsRemovedIn,
@@ -23,7 +24,6 @@ import {
   registrySummary,
   type SupportWindowOnDate,
   type Tx,
-  verificationDates,
   villageRegistry,
 } from '@houfu/db';
 import {
@@ -40,7 +40,6 @@ import {
   type RemovalEffectiveRule,
   type RemovalReason,
   relationships,
-  removalEffectiveParameter,
   type SupportWindowRule,
   scopeOf,
   statusOn,
@@ -159,6 +158,8 @@ export async function submitVerification(
   }
   const county = await divisionInScope(ctx, ctx.division, 'County');
   assertYearBegun(ctx, input.year, 'year');
+  // One submission of a county at a time: year Y+1 must see Y's row, not fall back to the records.
+  await lockCountyVerifications(ctx.tx, county.code);
   if (await getRegistryVerification(ctx.tx, county.code, input.year)) {
     throw new ApiError(
       'conflict',
@@ -316,10 +317,11 @@ export async function publicNotice(ctx: Context, input: { village: number; year:
   if (!village) throw new ApiError('not_found', `Village ${input.village} is not in your scope.`);
   assertYearBegun(ctx, input.year, 'query.year');
   const yearEnd = `${input.year}-12-31`;
-  let removalRule: RemovalEffectiveRule;
+  // The notice lists the verified population: removals count on their event date, as in the
+  // verification of the year (whatever the province's rule for when they stop payments).
+  const removalRule: RemovalEffectiveRule = 'event_date';
   let window: SupportWindowRule;
   try {
-    removalRule = parameterValue(removalEffectiveParameter, county, yearEnd).value;
     window = parameterValue(supportWindowParameter, county, yearEnd).value;
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
@@ -327,10 +329,7 @@ export async function publicNotice(ctx: Context, input: { village: number; year:
       field('query.year', 'Before the support policy', 'no_policy'),
     ]);
   }
-  const [{ persons, events }, annualReviews] = await Promise.all([
-    villageRegistry(ctx.tx, county, input.village, yearEnd),
-    verificationDates(ctx.tx, county),
-  ]);
+  const { persons, events } = await villageRegistry(ctx.tx, county, input.village, yearEnd);
   const byPerson = new Map<string, PersonEvent[]>();
   for (const e of events) {
     const list = byPerson.get(e.personId) ?? [];
@@ -348,7 +347,6 @@ export async function publicNotice(ctx: Context, input: { village: number; year:
     const status = statusOn(byPerson.get(p.id) ?? [], yearEnd, {
       registeredOn: p.registeredOn,
       removalRule,
-      annualReviews,
     });
     return isSupported(status, p.relocationDate, yearEnd, window);
   });
@@ -447,6 +445,7 @@ export async function resolveConflict(ctx: Context, id: string, input: ResolveIn
       destinationNote: e.kind === 'moved_out' ? e.destination_note : undefined,
       evidenceRef: e.evidence_ref,
       note: e.note,
+      resolvingConflictId: conflict.id,
     });
   } catch (error) {
     // The persons service names its own fields; here they sit under `ended`.
