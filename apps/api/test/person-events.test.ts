@@ -5,7 +5,7 @@
  * support window, and registration by transfer. Registration and lists: persons.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { schema, withDivision } from '@houfu/db';
+import { detectConflicts, schema, withDivision } from '@houfu/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestApp,
@@ -504,6 +504,31 @@ describe('cross-county conflicts through events', () => {
       true,
       { open_conflict: true },
     ]);
+  });
+
+  it('a conflict settles when one side stops being registered, and opens again when it returns', async () => {
+    const nationalId = freshId(420581);
+    const here = await makePerson(t, 420581, {
+      village: villages[420581]!,
+      nationalId,
+      registeredOn: '2010-01-01',
+    });
+    const there = await makePerson(t, 420582, { nationalId, registeredOn: '2011-01-01' });
+    await withDivision(t.db, 420582, (tx) => detectConflicts(tx, 420582, [there.id]));
+    expect((await getPerson(here.id)).open_conflict).toBe(true);
+
+    const gone = await record(here.id, {
+      kind: 'moved_out',
+      effective_date: '2015-02-01',
+      destination_code: 420582,
+    });
+    expect((gone.person as Person & { open_conflict: boolean }).open_conflict).toBe(false);
+    expect((await getPerson(there.id, tok.op582)).open_conflict).toBe(false);
+
+    // The same pair conflicts again once both are registered (a resolved pair is not exempt for ever).
+    const back = await record(here.id, { kind: 're_registered', effective_date: '2016-05-01' });
+    expect((back.person as Person & { open_conflict: boolean }).open_conflict).toBe(true);
+    expect((await getPerson(there.id, tok.op582)).open_conflict).toBe(true);
   });
 });
 
