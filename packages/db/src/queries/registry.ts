@@ -1,3 +1,4 @@
+import { type RemovalReason, removalReasons } from '@houfu/domain';
 import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { registryConflicts, registryVerifications } from '../schema.js';
@@ -16,9 +17,6 @@ export interface DivisionRange {
   hi: number;
 }
 
-const REMOVAL_REASONS = ['civil_servant', 'non_agricultural_hukou', 'imprisonment', 'other'] as const;
-type Reason = (typeof REMOVAL_REASONS)[number];
-
 const isoTimestamp = (column: SQL) =>
   sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
@@ -31,7 +29,7 @@ const liveEvent = (alias: string) =>
 
 export interface RegistryEventCounts {
   deaths: number;
-  removals: Record<Reason, number>;
+  removals: Record<RemovalReason, number>;
   movedOut: number;
   movedIn: number;
   reRegistered: number;
@@ -237,7 +235,7 @@ export interface RegistryVerificationGroup {
   countiesSubmitted: number;
   previousCount: number;
   deaths: number;
-  removals: Record<Reason, number>;
+  removals: Record<RemovalReason, number>;
   movedOut: number;
   movedIn: number;
   reRegistered: number;
@@ -326,7 +324,7 @@ export interface NoticeEvent {
   id: string;
   kind: 'moved_in' | 'death' | 'moved_out' | 'removed' | 're_registered' | 'correction';
   effectiveDate: string;
-  reason: Reason | null;
+  reason: RemovalReason | null;
   correctsId: string | null;
   recordedAt: string;
 }
