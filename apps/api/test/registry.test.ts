@@ -1294,3 +1294,28 @@ describe('oversight summary', () => {
     }
   });
 });
+
+describe('groupBy, the spelling of the issue, is group_by', () => {
+  it('either spelling groups; two different values → 400 naming groupBy', async () => {
+    const tokenCity = await token(420500, 'city_reviewer');
+    const snake = await t.call('GET', '/v1/registry/summary?division=420500&group_by=county', {
+      token: tokenCity,
+    });
+    const camel = await t.call('GET', '/v1/registry/summary?division=420500&groupBy=county', {
+      token: tokenCity,
+    });
+    expect(snake.status).toBe(200);
+    expect(camel.status).toBe(200);
+    const [a, b] = [
+      (await snake.json()) as { group_by: string },
+      (await camel.json()) as { group_by: string },
+    ];
+    expect(b.group_by).toBe('county');
+    expect(b).toEqual(a);
+    const both = await t.call('GET', '/v1/registry/summary?division=420500&group_by=county&groupBy=village', {
+      token: tokenCity,
+    });
+    expect(both.status).toBe(400);
+    expect(fields(await problem(both))).toEqual(['query.groupBy']);
+  });
+});

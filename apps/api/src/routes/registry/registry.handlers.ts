@@ -9,6 +9,7 @@ import { divisionLevel, type RemovalReason } from '@houfu/domain';
 import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
+import { ApiError } from '../../lib/problem.js';
 import type { AppEnv } from '../../lib/types.js';
 import { noticeCsv, noticeHtml } from './registry.notice.js';
 import type {
@@ -79,6 +80,16 @@ const toVerification = (v: RegistryVerificationWithName) => ({
   submitted_at: v.submittedAt.toISOString(),
 });
 
+/** `group_by`, or its spelling `groupBy`; both at once must agree. */
+function groupBy<T extends string>(q: { group_by?: T | undefined; groupBy?: T | undefined }): T | undefined {
+  if (q.group_by !== undefined && q.groupBy !== undefined && q.group_by !== q.groupBy) {
+    throw new ApiError('validation_failed', 'Send group_by or groupBy, not two different values.', [
+      { field: 'query.groupBy', message: 'Differs from group_by', code: 'conflicting_parameters' },
+    ]);
+  }
+  return q.group_by ?? q.groupBy;
+}
+
 export const preview: RouteHandler<typeof previewVerification, AppEnv> = async (c) => {
   const q = c.req.valid('query');
   const computed = await service.previewVerification(serviceContext(c), { year: q.year, county: q.county });
@@ -121,7 +132,7 @@ export const list: RouteHandler<typeof listVerifications, AppEnv> = async (c) =>
   const result = await service.listVerifications(serviceContext(c), {
     year: q.year,
     division: q.division,
-    groupBy: q.group_by,
+    groupBy: groupBy(q),
     after: after ? { divisionCode: after[0], year: after[1] } : undefined,
     limit: q.limit + 1,
   });
@@ -268,7 +279,7 @@ export const resolve: RouteHandler<typeof resolveRegistryConflict, AppEnv> = asy
 
 export const summary: RouteHandler<typeof getRegistrySummary, AppEnv> = async (c) => {
   const q = c.req.valid('query');
-  const s = await service.summary(serviceContext(c), { division: q.division, groupBy: q.group_by, on: q.on });
+  const s = await service.summary(serviceContext(c), { division: q.division, groupBy: groupBy(q), on: q.on });
   const counts = (r: typeof s.total) => ({
     registered: r.registered,
     supported: r.supported,

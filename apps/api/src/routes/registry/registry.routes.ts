@@ -182,6 +182,10 @@ export const listVerifications = protectedRoute('registry:read', {
         description: 'Sum per unit of this level (not above `division`); needs `year`.',
         example: 'county',
       }),
+      groupBy: z
+        .enum(groupLevels)
+        .optional()
+        .openapi({ description: 'The same as `group_by` (either spelling; not both).' }),
       ...pageQuery,
     }),
   },
@@ -445,6 +449,10 @@ export const getRegistrySummary = protectedRoute('registry:read', {
         .optional()
         .openapi({ description: 'A division within your scope.', example: 420500 }),
       group_by: z.enum(summaryLevels).optional().openapi({ example: 'county' }),
+      groupBy: z
+        .enum(summaryLevels)
+        .optional()
+        .openapi({ description: 'The same as `group_by` (either spelling; not both).' }),
       on: isoDate
         .optional()
         .openapi({ description: 'Date of the support check; default today.', example: '2026-11-22' }),
