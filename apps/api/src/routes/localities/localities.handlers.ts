@@ -1,11 +1,11 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { getLocality as findLocality, type Locality, listLocalities as queryLocalities } from '@houfu/db';
 import { countyOfLocality } from '@houfu/domain';
-import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import { etagOf, requireIfMatch } from '../../lib/etag.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
 import { ApiError } from '../../lib/problem.js';
+import { serviceContext } from '../../lib/service-context.js';
 import type { AppEnv } from '../../lib/types.js';
 import type { createLocality, getLocality, listLocalities, updateLocality } from './localities.routes.js';
 import * as service from './localities.service.js';
@@ -20,13 +20,6 @@ const toLocality = (l: Locality) => ({
   active: l.active,
   version: l.version,
   updated_at: l.updatedAt.toISOString(),
-});
-
-const serviceContext = (c: HonoContext<AppEnv>): service.Context => ({
-  tx: c.var.tx,
-  actor: { sub: c.var.principal.sub, kind: c.var.principal.kind, division: c.var.principal.division },
-  requestId: c.var.requestId,
-  now: c.var.deps.now(),
 });
 
 export const list: RouteHandler<typeof listLocalities, AppEnv> = async (c) => {

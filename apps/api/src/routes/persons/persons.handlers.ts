@@ -3,6 +3,7 @@ import {
   getHousehold as findHousehold,
   getPerson as findPerson,
   type Household,
+  type PersonEventRecord,
   type PersonView,
   listHouseholds as queryHouseholds,
   listPersons as queryPersons,
@@ -20,6 +21,7 @@ import { etagOf, requireIfMatch } from '../../lib/etag.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
 import { policyValue } from '../../lib/policy.js';
 import { ApiError } from '../../lib/problem.js';
+import { serviceContext } from '../../lib/service-context.js';
 import type { AppEnv } from '../../lib/types.js';
 import type * as routes from './persons.routes.js';
 import * as service from './persons.service.js';
@@ -57,14 +59,6 @@ export const toPerson = (p: PersonView) => ({
   version: p.version,
   created_at: p.createdAt.toISOString(),
   updated_at: p.updatedAt.toISOString(),
-});
-
-const serviceContext = (c: HonoContext<AppEnv>): service.Context => ({
-  tx: c.var.tx,
-  actor: { sub: c.var.principal.sub, kind: c.var.principal.kind, division: c.var.principal.division },
-  requestId: c.var.requestId,
-  now: c.var.deps.now(),
-  sealer: c.var.deps.sealer,
 });
 
 const today = (c: HonoContext<AppEnv>) => c.var.deps.now().toISOString().slice(0, 10);
@@ -186,31 +180,31 @@ export const revealPerson: RouteHandler<typeof routes.revealPerson, AppEnv> = as
 
 // ── Events and status ──────────────────────────────────────────────────────────────────────────
 
+/** An event as the API shows it: when it changes the status under the province's rule, or not. */
+function toEvent(e: PersonEventRecord, history: service.PersonHistory) {
+  return {
+    id: e.id,
+    person_id: e.personId,
+    kind: e.kind,
+    effective_date: e.effectiveDate,
+    takes_effect: e.kind === 'correction' ? null : (history.takesEffect.get(e.id) ?? null),
+    voided: history.voided.has(e.id),
+    reason: e.reason,
+    destination_code: e.destinationCode,
+    destination_note: e.destinationNote,
+    origin_code: e.originCode,
+    corrects_id: e.correctsId,
+    evidence_ref: e.evidenceRef,
+    note: e.note,
+    recorded_at: e.recordedAt.toISOString(),
+    recorded_by: e.recordedBy,
+  };
+}
+
 export const listPersonEvents: RouteHandler<typeof routes.listPersonEvents, AppEnv> = async (c) => {
   const person = await visiblePerson(c, c.req.valid('param').id);
   const history = await service.personHistory(c.var.tx, person, today(c));
-  return c.json(
-    {
-      data: history.events.map((e) => ({
-        id: e.id,
-        person_id: e.personId,
-        kind: e.kind,
-        effective_date: e.effectiveDate,
-        takes_effect: e.kind === 'correction' ? null : (history.takesEffect.get(e.id) ?? null),
-        voided: history.voided.has(e.id),
-        reason: e.reason,
-        destination_code: e.destinationCode,
-        destination_note: e.destinationNote,
-        origin_code: e.originCode,
-        corrects_id: e.correctsId,
-        evidence_ref: e.evidenceRef,
-        note: e.note,
-        recorded_at: e.recordedAt.toISOString(),
-        recorded_by: e.recordedBy,
-      })),
-    },
-    200,
-  );
+  return c.json({ data: history.events.map((e) => toEvent(e, history)) }, 200);
 };
 
 export const createPersonEvent: RouteHandler<typeof routes.createPersonEvent, AppEnv> = async (c) => {
@@ -228,29 +222,7 @@ export const createPersonEvent: RouteHandler<typeof routes.createPersonEvent, Ap
     note: body.note,
   });
   const history = await service.personHistory(c.var.tx, person, today(c));
-  return c.json(
-    {
-      event: {
-        id: event.id,
-        person_id: event.personId,
-        kind: event.kind,
-        effective_date: event.effectiveDate,
-        takes_effect: event.kind === 'correction' ? null : (history.takesEffect.get(event.id) ?? null),
-        voided: false,
-        reason: event.reason,
-        destination_code: event.destinationCode,
-        destination_note: event.destinationNote,
-        origin_code: event.originCode,
-        corrects_id: event.correctsId,
-        evidence_ref: event.evidenceRef,
-        note: event.note,
-        recorded_at: event.recordedAt.toISOString(),
-        recorded_by: event.recordedBy,
-      },
-      person: toPerson(person),
-    },
-    201,
-  );
+  return c.json({ event: toEvent(event, history), person: toPerson(person) }, 201);
 };
 
 export const getPersonStatus: RouteHandler<typeof routes.getPersonStatus, AppEnv> = async (c) => {

@@ -1,5 +1,4 @@
 import {
-  type Actor,
   appendAudit,
   type Changes,
   detectConflicts,
@@ -18,7 +17,6 @@ import {
   type PersonEventRecord,
   type PersonPatch,
   type PersonView,
-  type Sealer,
   settleConflicts,
   type Tx,
   updateHouseholdVillage,
@@ -42,14 +40,9 @@ import {
 import { etagOf } from '../../lib/etag.js';
 import { policyValue } from '../../lib/policy.js';
 import { ApiError } from '../../lib/problem.js';
+import type { ServiceContext } from '../../lib/service-context.js';
 
-export interface Context {
-  tx: Tx;
-  actor: Actor;
-  requestId: string | null;
-  now: Date;
-  sealer: Sealer;
-}
+export type Context = ServiceContext;
 
 const today = (ctx: Context) => ctx.now.toISOString().slice(0, 10);
 

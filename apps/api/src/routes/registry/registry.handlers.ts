@@ -10,6 +10,7 @@ import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
 import { ApiError } from '../../lib/problem.js';
+import { serviceContext } from '../../lib/service-context.js';
 import type { AppEnv } from '../../lib/types.js';
 import { noticeCsv, noticeHtml } from './registry.notice.js';
 import type {
@@ -23,12 +24,8 @@ import type {
 } from './registry.routes.js';
 import * as service from './registry.service.js';
 
-const serviceContext = (c: HonoContext<AppEnv>): service.Context => ({
-  tx: c.var.tx,
-  actor: { sub: c.var.principal.sub, kind: c.var.principal.kind, division: c.var.principal.division },
-  requestId: c.var.requestId,
-  now: c.var.deps.now(),
-  sealer: c.var.deps.sealer,
+const registryContext = (c: HonoContext<AppEnv>): service.Context => ({
+  ...serviceContext(c),
   division: c.var.principal.division,
 });
 
@@ -92,7 +89,7 @@ function groupBy<T extends string>(q: { group_by?: T | undefined; groupBy?: T | 
 
 export const preview: RouteHandler<typeof previewVerification, AppEnv> = async (c) => {
   const q = c.req.valid('query');
-  const computed = await service.previewVerification(serviceContext(c), { year: q.year, county: q.county });
+  const computed = await service.previewVerification(registryContext(c), { year: q.year, county: q.county });
   return c.json(
     {
       ...verificationFields({
@@ -108,7 +105,7 @@ export const preview: RouteHandler<typeof previewVerification, AppEnv> = async (
 };
 
 export const submit: RouteHandler<typeof submitVerification, AppEnv> = async (c) => {
-  const stored = await service.submitVerification(serviceContext(c), c.req.valid('json'));
+  const stored = await service.submitVerification(registryContext(c), c.req.valid('json'));
   return c.json(toVerification(stored), 201);
 };
 
@@ -129,7 +126,7 @@ const groupFields = (g: Omit<RegistryVerificationGroup, 'code' | 'name' | 'level
 export const list: RouteHandler<typeof listVerifications, AppEnv> = async (c) => {
   const q = c.req.valid('query');
   const after = decodeCursor(q.cursor, z.tuple([z.number().int(), z.number().int()]));
-  const result = await service.listVerifications(serviceContext(c), {
+  const result = await service.listVerifications(registryContext(c), {
     year: q.year,
     division: q.division,
     groupBy: groupBy(q),
@@ -184,7 +181,7 @@ export const list: RouteHandler<typeof listVerifications, AppEnv> = async (c) =>
 
 export const notice: RouteHandler<typeof getPublicNotice, AppEnv> = async (c) => {
   const q = c.req.valid('query');
-  const data = await service.publicNotice(serviceContext(c), { village: q.village, year: q.year });
+  const data = await service.publicNotice(registryContext(c), { village: q.village, year: q.year });
   c.header('cache-control', 'no-store');
   if (q.format === 'csv') {
     const ascii = `notice-${q.village}-${q.year}.csv`;
@@ -254,7 +251,7 @@ const conflictCursor = z.tuple([z.iso.datetime(), z.uuid()]);
 export const conflicts: RouteHandler<typeof listRegistryConflicts, AppEnv> = async (c) => {
   const q = c.req.valid('query');
   const after = decodeCursor(q.cursor, conflictCursor);
-  const result = await service.listConflicts(serviceContext(c), {
+  const result = await service.listConflicts(registryContext(c), {
     status: q.status,
     after: after ? { detectedAt: after[0], id: after[1] } : undefined,
     limit: q.limit + 1,
@@ -273,13 +270,17 @@ export const conflicts: RouteHandler<typeof listRegistryConflicts, AppEnv> = asy
 
 export const resolve: RouteHandler<typeof resolveRegistryConflict, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
-  const resolved = await service.resolveConflict(serviceContext(c), id, c.req.valid('json'));
+  const resolved = await service.resolveConflict(registryContext(c), id, c.req.valid('json'));
   return c.json(toReviewerConflict(resolved), 200);
 };
 
 export const summary: RouteHandler<typeof getRegistrySummary, AppEnv> = async (c) => {
   const q = c.req.valid('query');
-  const s = await service.summary(serviceContext(c), { division: q.division, groupBy: groupBy(q), on: q.on });
+  const s = await service.summary(registryContext(c), {
+    division: q.division,
+    groupBy: groupBy(q),
+    on: q.on,
+  });
   const counts = (r: typeof s.total) => ({
     registered: r.registered,
     supported: r.supported,
