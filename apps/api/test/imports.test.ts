@@ -12,9 +12,10 @@ import { importColumns, resolveImportHeader, validateImportRow } from '@houfu/do
 import { and, count, eq, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedCrash } from '../src/jobs/runner.js';
-import { STAGE_BATCH, stagedRow } from '../src/routes/imports/imports.job.js';
-import { readFileRows } from '../src/routes/imports/imports.reader.js';
+import { createJobRunner, SimulatedCrash } from '../src/jobs/runner.js';
+import { createLogger } from '../src/lib/logger.js';
+import { registryImportHandler, STAGE_BATCH, stagedRow } from '../src/routes/imports/imports.job.js';
+import { readFileRows, UnreadableFileError } from '../src/routes/imports/imports.reader.js';
 import {
   createTestApp,
   json,
@@ -462,7 +463,7 @@ describe('file formats', () => {
       error: {
         code: 'invalid_header',
         message:
-          '表头不符合导入模板（缺少必填列: 与户主关系、身份证号、水库名称、搬迁日期、移民类别、安置村代码；无法识别的列: 身份证、备注）。',
+          '表头不符合导入模板（缺少必填列: 与户主关系、身份证号、水库名称、搬迁日期、移民类别、安置村代码；无法识别的列 2 个，如「身份证」）。',
       },
       job: { status: 'failed' },
       links: { report: null },
@@ -472,6 +473,49 @@ describe('file formats', () => {
     const report = await t.call('GET', `/v1/imports/${done.id}/report`, { token: tok.op });
     expect(report.status).toBe(409);
     expect((await problem(report)).code).toBe('conflict');
+  });
+
+  it('a file without a header row: neither the ID nor the account of its first row is shown anywhere', async () => {
+    const id = freshId();
+    const account = '6228480012345678901';
+    const first = person('NH-1', '户主', {
+      name: '无表头',
+      national_id: id,
+      bank_name: '农村信用社',
+      bank_account: account,
+    });
+    // No header: the first line is data.
+    const file = `${[first, person('NH-1', '配偶')].map(line).join('\r\n')}\r\n`;
+    const done = await importFile(file);
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'invalid_header' } });
+    expect(done.error?.message).toContain('第一行不是表头');
+    const filled = importColumns.filter((c) => first[c.key]).length;
+    expect(done.error?.message).toContain(`无法识别的列 ${filled} 个）`);
+    const bodies = [
+      await (await t.call('GET', done.links.self, { token: tok.op })).text(),
+      await (await t.call('GET', '/v1/imports?limit=200', { token: tok.op })).text(),
+      await (await t.call('GET', done.links.job, { token: tok.op })).text(),
+    ];
+    for (const body of bodies) {
+      expect(body).toContain('invalid_header');
+      for (const secret of [id, account, id.slice(6, 14), '无表头']) expect(body).not.toContain(secret);
+    }
+  });
+
+  it('the report masks an ID or account number typed into a free-text cell (the name)', async () => {
+    const typed = freshId();
+    const done = await importFile(
+      csvOf([
+        person('NM-1', '户主', { name: `张三${typed}` }),
+        person('NM-1', '配偶', { name: '李四6228480012345678901' }),
+      ]),
+    );
+    expect(done.status).toBe('completed');
+    const report = await reportOf(done.id);
+    expect(report.map((r) => r[4])).toEqual([
+      `张三${typed.slice(0, 6)}********${typed.slice(14)}`,
+      '李四****8901',
+    ]);
   });
 
   it('an unreadable file fails the job (broken quoting; not an XLSX)', async () => {
@@ -560,6 +604,47 @@ describe('idempotency (required on this job-creating POST)', () => {
     expect(bad.status).toBe(400);
     expect(await countRows(schema.uploads)).toBe(before.uploads);
     await t.jobs.runUntilIdle();
+  });
+
+  it('the uploaded file is deleted once the import completes or fails; a replay still answers the first 202', async () => {
+    const chunksOf = async (importId: string) => {
+      const [row] = rowsOf<{ upload_id: string; chunks: number; sha256: string | null; size_bytes: string }>(
+        await t.admin.orm.execute(sql`
+          SELECT i.upload_id, u.sha256, u.size_bytes::text,
+                 (SELECT count(*)::int FROM upload_chunks c WHERE c.upload_id = i.upload_id) AS chunks
+          FROM imports i JOIN uploads u ON u.division_code = i.division_code AND u.id = i.upload_id
+          WHERE i.id = ${importId}`),
+      );
+      return row;
+    };
+    const cases = [
+      { file: csvOf([person('P-1', '户主')]), status: 'completed' },
+      { file: '户编号,姓名\r\nH,张三\r\n', status: 'failed' },
+    ];
+    for (const { file, status } of cases) {
+      const key = randomUUID();
+      const first = await post(file, { key });
+      expect(first.status).toBe(202);
+      const body = await first.text();
+      const created = JSON.parse(body) as ImportBody;
+      expect((await chunksOf(created.id))?.chunks).toBe(1);
+      await t.jobs.runUntilIdle();
+      const done = await json<ImportBody>(await t.call('GET', created.links.self, { token: tok.op }));
+      expect(done.status).toBe(status);
+      // The file's bytes are gone; its name, size and hash stay.
+      expect(await chunksOf(created.id)).toMatchObject({
+        chunks: 0,
+        sha256: created.sha256,
+        size_bytes: String(Buffer.byteLength(file)),
+      });
+      expect(done).toMatchObject({ sha256: created.sha256, size_bytes: Buffer.byteLength(file) });
+
+      const replay = await post(file, { key });
+      expect(replay.status).toBe(202);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replay.text()).toBe(body);
+      expect(await t.jobs.runUntilIdle()).toEqual({ ran: 0, crashed: false });
+    }
   });
 
   it.runIf(usingPostgres())('409 while the first request with the key is still uploading', async () => {
@@ -779,6 +864,94 @@ describe('tenancy and audit', () => {
     });
     expect(verify.status).toBe(200);
     expect(await verify.json()).toMatchObject({ valid: true });
+  });
+});
+
+describe('a failure reading the stored file (the database, not the file)', () => {
+  const dbError = () => Object.assign(new Error('connection reset by peer'), { code: 'ECONNRESET' });
+
+  async function xlsxFile(rows: Cells[]): Promise<Buffer> {
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('移民名单');
+    sheet.addRow(HEADERS);
+    for (const r of rows) sheet.addRow(importColumns.map((c) => r[c.key] ?? null));
+    return Buffer.from(await wb.xlsx.writeBuffer());
+  }
+
+  it('the reader passes it on as it is, not as an unreadable file (CSV and XLSX)', async () => {
+    const csv = Buffer.from(csvOf([person('R-1', '户主'), person('R-1', '配偶')]));
+    const xlsx = await xlsxFile([person('R-2', '户主')]);
+    for (const [format, bytes] of [
+      ['csv', csv],
+      ['xlsx', xlsx],
+    ] as const) {
+      for (const cut of [0, Math.floor(bytes.length / 2)]) {
+        const error = dbError();
+        async function* chunks(): AsyncGenerator<Buffer> {
+          if (cut > 0) yield bytes.subarray(0, cut);
+          throw error;
+        }
+        const read = async () => {
+          for await (const _row of readFileRows(chunks(), format)) {
+            // read to the end
+          }
+        };
+        await expect(read(), `${format} cut at ${cut}`).rejects.toBe(error);
+      }
+      // The file's own problems are still the file's.
+      async function* broken(): AsyncGenerator<Buffer> {
+        yield format === 'csv'
+          ? Buffer.from(`${HEADERS.join(',')}\n"unclosed,1\n`)
+          : Buffer.from('not a zip');
+      }
+      const readBroken = async () => {
+        for await (const _row of readFileRows(broken(), format)) {
+          // read to the end
+        }
+      };
+      await expect(readBroken()).rejects.toBeInstanceOf(UnreadableFileError);
+    }
+  });
+
+  it('the job is handed back and retried, not failed as file_unreadable', async () => {
+    const file = await xlsxFile([person('R-3', '户主')]);
+    const res = await post(new Uint8Array(file), { type: XLSX });
+    expect(res.status).toBe(202);
+    const created = await json<ImportBody>(res);
+    const failing = createJobRunner({
+      db: t.db,
+      logger: createLogger('silent'),
+      handlers: [
+        registryImportHandler({
+          sealer: t.sealer,
+          now: () => new Date(),
+          readChunk: async () => {
+            throw dbError();
+          },
+        }),
+      ],
+      queue: t.jobs.queue,
+    });
+    expect(await failing.runUntilIdle()).toEqual({ ran: 1, crashed: false });
+    const after = await json<ImportBody>(await t.call('GET', created.links.self, { token: tok.op }));
+    expect(after.status).not.toBe('failed');
+    expect(after.error).toBeNull();
+    const job = await json<JobBody & { attempts: number }>(
+      await t.call('GET', created.links.job, { token: tok.op }),
+    );
+    expect(job).toMatchObject({ status: 'running', attempts: 1, error: null });
+
+    // Past the back-off, the next claim reads the file and completes the import.
+    await t.admin.orm.execute(
+      sql`UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = ${created.job.id}`,
+    );
+    expect(await t.jobs.runUntilIdle()).toEqual({ ran: 1, crashed: false });
+    const done = await json<ImportBody>(await t.call('GET', created.links.self, { token: tok.op }));
+    expect(done).toMatchObject({
+      status: 'completed',
+      counts: { accepted: 1 },
+      job: { status: 'succeeded' },
+    });
   });
 });
 

@@ -31,6 +31,8 @@ interface TestParams {
   steps: number;
   resource: string;
   fail?: 'job_failure' | 'throw';
+  /** The JobFailure's message (default: 'The input is bad.'). */
+  failMessage?: string;
   /** Wait on the job's gate before this step's transaction begins. */
   gateAtStep?: number;
   /** Wait on the job's gate inside this step's transaction. */
@@ -44,8 +46,13 @@ const stepsHandler: JobHandler = {
     const params = ctx.job.params as unknown as TestParams;
     let done = Number((ctx.job.checkpoint as { done?: number }).done ?? 0);
     while (done < params.steps) {
-      if (params.gateAtStep === done + 1) await gates.get(ctx.job.id);
-      if (params.fail === 'job_failure' && done === 1) throw new JobFailure('bad_input', 'The input is bad.');
+      if (params.gateAtStep === done + 1) {
+        entered.add(ctx.job.id);
+        await gates.get(ctx.job.id);
+      }
+      if (params.fail === 'job_failure' && done === 1) {
+        throw new JobFailure('bad_input', params.failMessage ?? 'The input is bad.');
+      }
       if (params.fail === 'throw' && done === 1) throw new Error('boom');
       const step = done + 1;
       await ctx.step(
@@ -233,17 +240,54 @@ describe('the runner', () => {
     const stopping = r.stop();
     open();
     await stopping;
-    // Step 2 was under way: it committed, then the runner stopped before step 3 and released the job.
+    // Step 2 was under way: it committed, then the runner stopped before step 3 and released the job;
+    // a clean hand-back gives its attempt back.
     expect(work.get(slow.id)).toEqual([1, 2]);
     const released = await jobRow(slow);
-    expect(released).toMatchObject({ status: 'running', attempts: 1, checkpoint: { done: 2 } });
+    expect(released).toMatchObject({ status: 'running', attempts: 0, checkpoint: { done: 2 } });
     expect((released.leaseUntil as Date).getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
     gates.delete(slow.id);
 
     const next = runner(queue);
     await until(async () => (await next.runUntilIdle()).ran === 1);
     expect(work.get(slow.id)).toEqual([1, 2, 3]);
-    expect(await jobRow(slow)).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(await jobRow(slow)).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('hand-backs on shutdown are not attempts: a job outlives more deploys than maxAttempts', async () => {
+    const queue = randomUUID();
+    const job = await enqueue(queue, { steps: 2, gateAtStep: 2 });
+    for (let deploy = 0; deploy < 4; deploy += 1) {
+      let open: () => void = () => undefined;
+      gates.set(job.id, new Promise<void>((resolve) => (open = resolve)));
+      entered.delete(job.id);
+      const r = runner(queue, { maxAttempts: 2, pollMs: 60_000 });
+      r.start();
+      await until(async () => entered.has(job.id));
+      const stopping = r.stop();
+      open();
+      await stopping;
+      expect(await jobRow(job)).toMatchObject({ status: 'running', attempts: 0, checkpoint: { done: 1 } });
+    }
+    gates.delete(job.id);
+    await runner(queue, { maxAttempts: 2 }).runUntilIdle();
+    expect(await jobRow(job)).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
+    expect(work.get(job.id)).toEqual([1, 2]);
+  });
+
+  it('a failure message is stored scrubbed: no ID or account number in clear', async () => {
+    const queue = randomUUID();
+    const id = '420581197001010013';
+    const job = await enqueue(queue, {
+      steps: 3,
+      fail: 'job_failure',
+      failMessage: `Row 2: ${id} / 6228480012345678901 is bad.`,
+    });
+    await runner(queue).runUntilIdle();
+    expect(await jobRow(job)).toMatchObject({
+      status: 'failed',
+      error: { code: 'bad_input', message: 'Row 2: 420581********0013 / ****8901 is bad.' },
+    });
   });
 
   it.runIf(usingPostgres())(

@@ -9,7 +9,7 @@
 
 import { countyOfLocality, isLocalityCode } from './divisions.js';
 import { isCalendarDate, isoDate } from './internal/calendar.js';
-import { type NationalIdError, parseNationalId } from './national-id.js';
+import { type NationalIdError, parseNationalId, scrubSensitive } from './national-id.js';
 import {
   type Relationship,
   type RelocateeKind,
@@ -127,7 +127,15 @@ export type ImportLayout = Readonly<Record<ImportColumnKey, number>>;
 
 export type HeaderResult =
   | { ok: true; layout: ImportLayout }
-  | { ok: false; missing: string[]; unknown: string[]; duplicate: string[] };
+  | {
+      ok: false;
+      missing: string[];
+      /** The cells that are no template header, as written: may be data (never show them whole). */
+      unknown: string[];
+      duplicate: string[];
+      /** How many template headers the row holds (0: the row is most likely data, not a header). */
+      recognised: number;
+    };
 
 /** A cell as read from CSV (always text) or XLSX (text, number, boolean or date). */
 export type ImportCell = string | number | boolean | Date | null | undefined;
@@ -157,16 +165,43 @@ export function resolveImportHeader(cells: readonly ImportCell[]): HeaderResult 
     else layout[key] = index;
   });
   const missing = importColumns.filter((c) => c.required && layout[c.key] === -1).map((c) => c.header);
-  if (missing.length > 0 || unknown.length > 0 || duplicate.length > 0)
-    return { ok: false, missing, unknown, duplicate };
+  if (missing.length > 0 || unknown.length > 0 || duplicate.length > 0) {
+    const recognised = importColumnKeys.filter((k) => layout[k] !== -1).length;
+    return { ok: false, missing, unknown, duplicate, recognised };
+  }
   return { ok: true, layout: Object.freeze(layout) };
 }
 
-/** Explains a refused header row in one sentence (the job's error message). */
+/** Longest excerpt of an unknown header cell that a header problem quotes (characters). */
+export const HEADER_EXCERPT_LENGTH = 12;
+
+/** A short, masked excerpt of a cell: ID and account numbers scrubbed first, then cut. */
+function excerpt(text: string): string {
+  const chars = [...scrubSensitive(text)];
+  return chars.length > HEADER_EXCERPT_LENGTH
+    ? `${chars.slice(0, HEADER_EXCERPT_LENGTH).join('')}…`
+    : chars.join('');
+}
+
+/**
+ * Explains a refused header row in one sentence (the job's error message, shown by the API). The
+ * first row may be data rather than a header, so its cells are never echoed: the message names the
+ * expected headers that are missing and counts the unknown cells, quoting at most one short, masked
+ * excerpt — and none at all when no cell is a template header (the row is most likely data).
+ */
 export function describeHeaderProblem(result: Extract<HeaderResult, { ok: false }>): string {
   const parts: string[] = [];
+  const recognised = result.recognised > 0;
+  if (!recognised && result.unknown.length > 0) parts.push('第一行不是表头（未找到任何模板列名）');
   if (result.missing.length > 0) parts.push(`缺少必填列: ${result.missing.join('、')}`);
-  if (result.unknown.length > 0) parts.push(`无法识别的列: ${result.unknown.join('、')}`);
+  if (result.unknown.length > 0) {
+    const first = result.unknown[0] as string;
+    parts.push(
+      recognised
+        ? `无法识别的列 ${result.unknown.length} 个，如「${excerpt(first)}」`
+        : `无法识别的列 ${result.unknown.length} 个`,
+    );
+  }
   if (result.duplicate.length > 0) parts.push(`重复的列: ${result.duplicate.join('、')}`);
   return `表头不符合导入模板（${parts.join('；')}）。`;
 }

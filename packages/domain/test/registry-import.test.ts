@@ -59,19 +59,58 @@ describe('header', () => {
     expect(result.ok && result.layout.sex).toBe(-1);
   });
 
-  it('names missing, unknown and repeated headers', () => {
-    const result = resolveImportHeader(['户编号', '户编号', '姓名', '身份证', '与户主关系']);
+  it('names missing and repeated headers, counts unknown ones and quotes one short excerpt', () => {
+    const result = resolveImportHeader(['户编号', '户编号', '姓名', '身份证', '与户主关系', '备注']);
     expect(result).toEqual({
       ok: false,
       missing: ['身份证号', '水库名称', '搬迁日期', '移民类别', '安置村代码'],
-      unknown: ['身份证'],
+      unknown: ['身份证', '备注'],
       duplicate: ['户编号'],
+      recognised: 3,
     });
     if (!result.ok) {
       expect(describeHeaderProblem(result)).toBe(
-        '表头不符合导入模板（缺少必填列: 身份证号、水库名称、搬迁日期、移民类别、安置村代码；无法识别的列: 身份证；重复的列: 户编号）。',
+        '表头不符合导入模板（缺少必填列: 身份证号、水库名称、搬迁日期、移民类别、安置村代码；无法识别的列 2 个，如「身份证」；重复的列: 户编号）。',
       );
     }
+  });
+
+  it('never echoes a first row of data: no cell, no ID, no account in the message', () => {
+    const row = cellsOf(base);
+    const result = resolveImportHeader(row);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.recognised).toBe(0);
+    const message = describeHeaderProblem(result);
+    expect(message).toBe(
+      `表头不符合导入模板（第一行不是表头（未找到任何模板列名）；缺少必填列: ${importColumns
+        .filter((c) => c.required)
+        .map((c) => c.header)
+        .join('、')}；无法识别的列 ${row.length} 个）。`,
+    );
+    for (const cell of [
+      base.national_id,
+      base.bank_account,
+      base.name,
+      base.household_no,
+      '8901',
+      ID_MALE.slice(-4),
+    ]) {
+      expect(message).not.toContain(String(cell));
+    }
+  });
+
+  it('quotes an unknown header masked and cut short', () => {
+    const id = `${ID_MALE}备注很长很长很长很长`;
+    const result = resolveImportHeader(['户编号', id, '6228480012345678901']);
+    if (result.ok) throw new Error('accepted');
+    const message = describeHeaderProblem(result);
+    // Masked first (the first 6 and the last 4 digits shown), then cut to 12 characters.
+    expect(message).toContain(`无法识别的列 2 个，如「${ID_MALE.slice(0, 6)}******…」`);
+    expect(message).not.toContain(ID_MALE);
+    expect(message).not.toContain(ID_MALE.slice(6, 14));
+    expect(message).not.toContain('6228480012345678901');
+    expect(message).not.toContain('备注');
   });
 });
 

@@ -4867,6 +4867,8 @@ export interface operations {
                 division?: number;
                 /** @description Sum per unit of this level (not above `division`); needs `year`. */
                 group_by?: "province" | "city" | "county";
+                /** @description The same as `group_by` (either spelling; not both). */
+                groupBy?: "province" | "city" | "county";
                 /** @description Page size, at most 200. */
                 limit?: number;
                 /** @description Opaque cursor from a previous page’s `next_cursor`. */
@@ -5436,6 +5438,8 @@ export interface operations {
                 /** @description A division within your scope. */
                 division?: number;
                 group_by?: "province" | "city" | "county" | "village";
+                /** @description The same as `group_by` (either spelling; not both). */
+                groupBy?: "province" | "city" | "county" | "village";
                 /** @description Date of the support check; default today. */
                 on?: string;
             };

@@ -23,8 +23,9 @@ import {
   withDivision,
   withTenant,
 } from '@houfu/db';
-import { NATION, scopeOf } from '@houfu/domain';
+import { NATION, scopeOf, scrubSensitive } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
+import { databaseCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
 /** A failure the handler names: the job ends `failed` with this `{code, message}` and is not retried. */
@@ -96,7 +97,10 @@ export interface JobRunnerOptions {
   leaseMs?: number;
   /** Fallback poll interval when idle (ms). */
   pollMs?: number;
-  /** Claims after which a job that keeps failing unexpectedly (or killing its process) is failed. */
+  /**
+   * Claims after which a job that keeps failing unexpectedly (or killing its process) is failed. A
+   * claim handed back cleanly on shutdown does not count.
+   */
   maxAttempts?: number;
   /** statement_timeout and lock_timeout inside job transactions (ms); requests keep their short one. */
   statementTimeoutMs?: number;
@@ -121,16 +125,6 @@ export interface JobRunner {
    * With hooks, a {@link SimulatedCrash} thrown by one ends the run there: `crashed` is true.
    */
   runUntilIdle(options?: { hooks?: JobHooks }): Promise<{ ran: number; crashed: boolean }>;
-}
-
-function errorCode(error: unknown): string | undefined {
-  let e: unknown = error;
-  for (let depth = 0; e && depth < 5; depth += 1) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
@@ -160,8 +154,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     job: Job,
     fence: JobFence,
     handler: JobHandler,
-    error: { code: string; message: string },
+    failure: { code: string; message: string },
   ) {
+    // A backstop: whatever a handler put in its message, no ID or account number is stored in clear.
+    const error = { code: failure.code, message: scrubSensitive(failure.message) };
     try {
       await jobTx(job, async (tx) => {
         await handler.onFailure?.(tx, job, error);
@@ -205,6 +201,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     );
     heartbeat.unref();
 
+    // The job's transactions under way: a clean hand-back waits for them (see `releaseJob`).
+    const inFlight = new Set<Promise<unknown>>();
+    const tracked = <T>(p: Promise<T>): Promise<T> => {
+      inFlight.add(p);
+      p.then(
+        () => inFlight.delete(p),
+        () => inFlight.delete(p),
+      );
+      return p;
+    };
+
     let completed = false;
     const checkSignal = () => {
       if (controller.signal.aborted) throw controller.signal.reason;
@@ -216,29 +223,33 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       async step(work, progress) {
         checkSignal();
         let saved: JobProgress = {};
-        const result = await jobTx(job, async (tx) => {
-          const r = await work(tx);
-          saved = typeof progress === 'function' ? progress(r) : progress;
-          await hooks.beforeCommit?.(job, saved);
-          if (!(await saveJobProgress(tx, fence, saved, leaseMs))) throw new LeaseLost();
-          return r;
-        });
+        const result = await tracked(
+          jobTx(job, async (tx) => {
+            const r = await work(tx);
+            saved = typeof progress === 'function' ? progress(r) : progress;
+            await hooks.beforeCommit?.(job, saved);
+            if (!(await saveJobProgress(tx, fence, saved, leaseMs))) throw new LeaseLost();
+            return r;
+          }),
+        );
         if (saved.checkpoint) job.checkpoint = saved.checkpoint;
         await hooks.afterCommit?.(job, saved);
         return result;
       },
       async complete(work, progress = {}) {
         checkSignal();
-        await jobTx(job, async (tx) => {
-          const result = await work(tx);
-          await hooks.beforeCommit?.(job, progress);
-          if (!(await saveJobProgress(tx, fence, progress, leaseMs))) throw new LeaseLost();
-          if (!(await finishJob(tx, fence, { status: 'succeeded', result }))) throw new LeaseLost();
-        });
+        await tracked(
+          jobTx(job, async (tx) => {
+            const result = await work(tx);
+            await hooks.beforeCommit?.(job, progress);
+            if (!(await saveJobProgress(tx, fence, progress, leaseMs))) throw new LeaseLost();
+            if (!(await finishJob(tx, fence, { status: 'succeeded', result }))) throw new LeaseLost();
+          }),
+        );
         completed = true;
         await hooks.afterCommit?.(job, progress);
       },
-      read: (work) => jobTx(job, work),
+      read: (work) => tracked(jobTx(job, work)),
     };
 
     try {
@@ -251,12 +262,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       if (error instanceof LeaseLost || reason instanceof LeaseLost) {
         logger.warn({ job: job.id }, 'job lease lost; another runner continues it');
       } else if (error instanceof Stopping || reason instanceof Stopping) {
-        await jobTx(job, (tx) => releaseJob(tx, fence, 0));
+        // A clean hand-back gives the attempt back, so the next claim reuses its number as the fence:
+        // nothing of this claim (heartbeat, a transaction still running) may write after the release.
+        clearInterval(heartbeat);
+        await beat;
+        await Promise.allSettled([...inFlight]);
+        await jobTx(job, (tx) => releaseJob(tx, fence, 0, { handBack: true }));
         logger.info({ job: job.id }, 'job handed back on shutdown');
       } else if (error instanceof JobFailure) {
         await fail(job, fence, handler, { code: error.code, message: error.message });
       } else {
-        const code = errorCode(error);
+        const code = databaseCode(error);
         logger.error(
           {
             job: job.id,

@@ -9,7 +9,7 @@ interface DbErrorLike {
 }
 
 /** The first error in the cause chain that carries a PostgreSQL SQLSTATE or a driver code. */
-function databaseCode(error: unknown): string | undefined {
+export function databaseCode(error: unknown): string | undefined {
   let e: unknown = error;
   for (let depth = 0; e && depth < 5; depth += 1) {
     const code = (e as DbErrorLike).code;

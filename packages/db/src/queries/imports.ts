@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { importRows, imports, jobs, uploadChunks, uploads } from '../schema.js';
 import { rowsOf } from '../tenant.js';
@@ -64,6 +64,23 @@ export async function getUpload(tx: Tx, divisionCode: number, id: string): Promi
   return row;
 }
 
+/**
+ * Deletes the stored bytes of an upload (its chunks), keeping the `uploads` row (name, media type,
+ * size, SHA-256): once its import has completed or failed for good, a file full of ID numbers and
+ * bank accounts in clear is not kept. An upload with a SHA-256 and no chunks is a purged one.
+ * Returns how many chunks were deleted.
+ */
+export async function purgeUploadChunks(
+  tx: Tx,
+  upload: { divisionCode: number; id: string },
+): Promise<number> {
+  const deleted = await tx
+    .delete(uploadChunks)
+    .where(and(eq(uploadChunks.divisionCode, upload.divisionCode), eq(uploadChunks.uploadId, upload.id)))
+    .returning({ seq: uploadChunks.seq });
+  return deleted.length;
+}
+
 /** One chunk's bytes, or undefined past the last one. */
 export async function readUploadChunk(
   tx: Tx,
@@ -124,9 +141,13 @@ const importView = {
   jobStatus: jobs.status,
 };
 
+/** Imports with their upload and job; `cursorAt` is the exact created_at as text (µs), for keysets. */
 function selectImports(tx: Tx) {
   return tx
-    .select(importView)
+    .select({
+      ...importView,
+      cursorAt: sql<string>`to_char(${imports.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    })
     .from(imports)
     .innerJoin(uploads, and(eq(uploads.divisionCode, imports.divisionCode), eq(uploads.id, imports.uploadId)))
     .innerJoin(jobs, and(eq(jobs.divisionCode, imports.divisionCode), eq(jobs.id, imports.jobId)));
@@ -139,7 +160,6 @@ export async function getImport(tx: Tx, id: string): Promise<ImportView | undefi
 }
 
 export interface ImportFilter {
-  county?: number | undefined;
   /** Keyset: rows strictly older than this (created_at as PostgreSQL text, then id). */
   before?: { createdAt: string; id: string } | undefined;
   limit: number;
@@ -147,24 +167,10 @@ export interface ImportFilter {
 
 /** Imports in scope, newest first; each with `cursorAt`, its exact created_at as text (µs). */
 export async function listImports(tx: Tx, f: ImportFilter): Promise<(ImportView & { cursorAt: string })[]> {
-  const where: SQL[] = [];
-  if (f.county !== undefined) where.push(eq(imports.divisionCode, f.county));
-  if (f.before) {
-    where.push(
-      sql`(${imports.createdAt}, ${imports.id}) < (${f.before.createdAt}::timestamptz, ${f.before.id}::uuid)`,
-    );
-  }
-  return tx
-    .select({
-      ...importView,
-      cursorAt: sql<string>`to_char(${imports.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-    })
-    .from(imports)
-    .innerJoin(uploads, and(eq(uploads.divisionCode, imports.divisionCode), eq(uploads.id, imports.uploadId)))
-    .innerJoin(jobs, and(eq(jobs.divisionCode, imports.divisionCode), eq(jobs.id, imports.jobId)))
-    .where(and(...where))
-    .orderBy(desc(imports.createdAt), desc(imports.id))
-    .limit(f.limit);
+  const before = f.before
+    ? sql`(${imports.createdAt}, ${imports.id}) < (${f.before.createdAt}::timestamptz, ${f.before.id}::uuid)`
+    : undefined;
+  return selectImports(tx).where(before).orderBy(desc(imports.createdAt), desc(imports.id)).limit(f.limit);
 }
 
 export async function setImportStatus(
@@ -321,8 +327,6 @@ export interface AppliedImport {
   accepted: number;
   rejected: number;
   householdsCreated: number;
-  /** Rows turned away at apply time by a concurrent registration or household change. */
-  lateRejections: number;
   /** Imported persons whose ID another county also has registered (conflicts opened for review). */
   registeredElsewhere: number;
 }
@@ -343,16 +347,14 @@ export async function applyImportRows(
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`houfu.registry.import:${c}`}, 0))`);
   await tx.execute(sql`
     SELECT code FROM localities WHERE division_code = ${c} AND level = 'village' AND active FOR SHARE`);
-  const { deactivated, households, late } = await withHashJoins(tx, async () => {
-    const deactivated = rowsOf<{ row_no: number }>(
-      await tx.execute(sql`
+  const households = await withHashJoins(tx, async () => {
+    // Rows a concurrent change made invalid since the check are turned away (counted as rejected).
+    await tx.execute(sql`
       UPDATE import_rows t SET errors = t.errors || '{village_unknown}'::text[], person_id = NULL
       WHERE t.division_code = ${c} AND t.import_id = ${imp.id} AND t.errors = '{}'
         AND NOT EXISTS (SELECT 1 FROM localities l WHERE l.division_code = ${c} AND l.code = t.village_code
-                          AND l.level = 'village' AND l.active)
-      RETURNING t.row_no`),
-    );
-    const households = rowsOf<{ id: string }>(
+                          AND l.level = 'village' AND l.active)`);
+    const created = rowsOf<{ id: string }>(
       await tx.execute(sql`
       INSERT INTO households (division_code, household_no, village_code)
       SELECT DISTINCT ON (household_no) ${c}::int, household_no, village_code
@@ -361,8 +363,7 @@ export async function applyImportRows(
       ON CONFLICT (division_code, household_no) DO NOTHING
       RETURNING id`),
     );
-    const late = rowsOf<{ row_no: number }>(
-      await tx.execute(sql`
+    await tx.execute(sql`
       WITH inserted AS (
         INSERT INTO persons (division_code, id, household_id, relationship, name, id_hash, id_sealed, id_masked,
           sex, birth_date, reservoir, relocation_date, relocatee_kind, registered_on, bank_name,
@@ -381,10 +382,8 @@ export async function applyImportRows(
           WHEN EXISTS (SELECT 1 FROM persons p WHERE p.division_code = t.division_code AND p.id_hash = t.id_hash)
           THEN '{already_registered}'::text[] ELSE '{household_village_mismatch}'::text[] END
       WHERE t.division_code = ${c} AND t.import_id = ${imp.id} AND t.errors = '{}'
-        AND NOT EXISTS (SELECT 1 FROM inserted i WHERE i.id = t.person_id)
-      RETURNING t.row_no`),
-    );
-    return { deactivated, households, late };
+        AND NOT EXISTS (SELECT 1 FROM inserted i WHERE i.id = t.person_id)`);
+    return created;
   });
   // Without fresh statistics (right after a bulk insert) the planner combines the status index into
   // a bitmap for every person looked up (~1 s per 1,000 persons per 40,000 registered); the id_hash
@@ -416,7 +415,6 @@ export async function applyImportRows(
   return {
     ...counts,
     householdsCreated: households.length,
-    lateRejections: deactivated.length + late.length,
     registeredElsewhere,
   };
 }

@@ -143,11 +143,24 @@ export async function finishJob(
 /**
  * Hands a running job back without finishing it: any runner may claim it again after `delayMs`
  * (0: at once, e.g. on shutdown; more after a transient failure, as a back-off).
+ *
+ * `handBack`: a clean hand-back (shutdown between steps) gives the claim's attempt back, so that
+ * deploys during a long job do not use up its attempts; only claims that failed or were lost count.
+ * The caller must write nothing more under its fence afterwards: the next claim gets the same number.
  */
-export async function releaseJob(tx: Tx, fence: JobFence, delayMs: number): Promise<boolean> {
+export async function releaseJob(
+  tx: Tx,
+  fence: JobFence,
+  delayMs: number,
+  options: { handBack?: boolean } = {},
+): Promise<boolean> {
   const updated = await tx
     .update(jobs)
-    .set({ leaseUntil: leaseUntil(delayMs), updatedAt: sql`now()` })
+    .set({
+      leaseUntil: leaseUntil(delayMs),
+      updatedAt: sql`now()`,
+      ...(options.handBack ? { attempts: sql`${jobs.attempts} - 1` } : {}),
+    })
     .where(fenced(fence))
     .returning({ id: jobs.id });
   return updated.length === 1;

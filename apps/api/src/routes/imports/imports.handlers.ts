@@ -15,10 +15,13 @@ import {
   relationshipLabels,
   relocateeKindLabels,
   scopeOf,
+  scrubSensitive,
 } from '@houfu/domain';
 import ExcelJS from 'exceljs';
 import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
+import { isoTimestamp } from '../../lib/dates.js';
+import { contentDisposition, csvField } from '../../lib/files.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
 import { ApiError } from '../../lib/problem.js';
 import type { AppEnv } from '../../lib/types.js';
@@ -40,8 +43,6 @@ import {
 } from './imports.routes.js';
 import * as service from './imports.service.js';
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 export const toImport = (v: ImportView) => ({
   id: v.id,
   county_code: v.divisionCode,
@@ -55,8 +56,8 @@ export const toImport = (v: ImportView) => ({
   error: v.error ?? null,
   job: { id: v.jobId, status: v.jobStatus as 'queued' | 'running' | 'succeeded' | 'failed' },
   created_by: v.createdBy,
-  created_at: v.createdAt.toISOString(),
-  completed_at: iso(v.completedAt),
+  created_at: isoTimestamp(v.createdAt),
+  completed_at: isoTimestamp(v.completedAt),
   links: {
     self: `/v1/imports/${v.id}`,
     job: `/v1/jobs/${v.jobId}`,
@@ -156,21 +157,10 @@ export const list: RouteHandler<typeof listImports, AppEnv> = async (c) => {
 const REPORT_PAGE = 2_000;
 const REPORT_HEADER = ['行号', '结果', '错误', '警告', '姓名', '身份证号', '人员ID'];
 
-/** One CSV field: quoted when needed; a leading = + - @ is defused so no spreadsheet runs it. */
-export function csvField(value: string | number | null): string {
-  if (value === null) return '';
-  let s = String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
 const issues = (codes: readonly string[]) =>
   codes
     .map((code) => `${importIssueLabels[code as ImportErrorCode | ImportWarningCode] ?? code}[${code}]`)
     .join('；');
-
-const contentDisposition = (ascii: string, utf8: string) =>
-  `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(utf8)}`;
 
 export const report: RouteHandler<typeof getImportReport, AppEnv> = async (c) => {
   const { id } = c.req.valid('param');
@@ -211,7 +201,8 @@ export const report: RouteHandler<typeof getImportReport, AppEnv> = async (c) =>
           r.errors.length === 0 ? '导入' : '拒绝',
           issues(r.errors),
           issues(r.warnings),
-          r.name,
+          // Free text as written in the file: an ID or account typed into it is masked here too.
+          r.name === null ? null : scrubSensitive(r.name),
           r.idMasked,
           r.personId,
         ]
@@ -223,7 +214,7 @@ export const report: RouteHandler<typeof getImportReport, AppEnv> = async (c) =>
   });
   return c.body(stream, 200, {
     'content-type': 'text/csv; charset=utf-8',
-    'content-disposition': contentDisposition(`import-${id}-report.csv`, `导入报告-${id}.csv`),
+    'content-disposition': contentDisposition(`导入报告-${id}.csv`, `import-${id}-report.csv`),
   }) as never;
 };
 
@@ -290,12 +281,12 @@ export const template: RouteHandler<typeof getImportTemplate, AppEnv> = async (c
   if (format === 'csv') {
     return c.body(`\uFEFF${importColumns.map((col) => col.header).join(',')}\r\n`, 200, {
       'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': contentDisposition('registry-import-template.csv', '移民名单导入模板.csv'),
+      'content-disposition': contentDisposition('移民名单导入模板.csv', 'registry-import-template.csv'),
     }) as never;
   }
   const file = await templateXlsx();
   return c.body(new Uint8Array(file), 200, {
     'content-type': XLSX_TYPE,
-    'content-disposition': contentDisposition('registry-import-template.xlsx', '移民名单导入模板.xlsx'),
+    'content-disposition': contentDisposition('移民名单导入模板.xlsx', 'registry-import-template.xlsx'),
   }) as never;
 };

@@ -8,8 +8,13 @@
  * - checking: one transaction of set-based SQL (duplicates in the file, already registered, unknown
  *   village, household consistency).
  * - applying: one transaction creates households and persons from the accepted rows, opens
- *   cross-county conflicts, sets the counts, writes one `import.apply` audit record and ends the job.
- *   A crash before its commit leaves nothing applied; the resumed job redoes it.
+ *   cross-county conflicts, sets the counts, writes one `import.apply` audit record, deletes the
+ *   uploaded file's chunks and ends the job. A crash before its commit leaves nothing applied; the
+ *   resumed job redoes it.
+ *
+ * The uploaded file holds ID numbers and bank accounts in clear: its chunks are deleted as soon as the
+ * import is over, whether it completed (in the applying transaction) or failed for good (in the
+ * failing one). The `uploads` row stays (name, size, SHA-256).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -18,6 +23,7 @@ import {
   applyImportRows,
   checkImportRows,
   getUpload,
+  purgeUploadChunks,
   readUploadChunk,
   type Sealer,
   type StagedImportRow,
@@ -100,7 +106,15 @@ export function stagedRow(rowNo: number, result: ImportRowResult, sealer: Sealer
   };
 }
 
-export function registryImportHandler(deps: { sealer: Sealer; now: () => Date }): JobHandler {
+export interface ImportJobDeps {
+  sealer: Sealer;
+  now: () => Date;
+  /** Reads one chunk of the uploaded file (a test may fail it as the database would). */
+  readChunk?: typeof readUploadChunk;
+}
+
+export function registryImportHandler(deps: ImportJobDeps): JobHandler {
+  const readChunk = deps.readChunk ?? readUploadChunk;
   return {
     kind: IMPORT_JOB_KIND,
 
@@ -118,7 +132,7 @@ export function registryImportHandler(deps: { sealer: Sealer; now: () => Date })
         let bytes = 0;
         async function* chunks() {
           for (let seq = 0; ; seq += 1) {
-            const data = await ctx.read((tx) => readUploadChunk(tx, file, seq));
+            const data = await ctx.read((tx) => readChunk(tx, file, seq));
             if (!data) return;
             bytes += data.length;
             yield data;
@@ -218,6 +232,7 @@ export function registryImportHandler(deps: { sealer: Sealer; now: () => Date })
             rowsRejected: applied.rejected,
             completed: true,
           });
+          await purgeUploadChunks(tx, { divisionCode: county, id: params.upload_id });
           const actor: Actor = params.actor;
           await appendAudit(tx, {
             division: county,
@@ -258,6 +273,7 @@ export function registryImportHandler(deps: { sealer: Sealer; now: () => Date })
         { divisionCode: job.divisionCode, id: params.data.import_id },
         { status: 'failed', error },
       );
+      await purgeUploadChunks(tx, { divisionCode: job.divisionCode, id: params.data.upload_id });
     },
   };
 }

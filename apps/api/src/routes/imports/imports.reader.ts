@@ -29,6 +29,36 @@ export class UnreadableFileError extends Error {
   }
 }
 
+/**
+ * The file's chunks, with an error of the source itself (reading the chunks from the database: a
+ * connection lost, a timeout) kept apart from the file's own problems: such an error is transient and
+ * must reach the job runner as it is (the job is retried), never as an unreadable file. The source
+ * ends early instead of erroring (exceljs does not pass a piped stream's error on, and would wait
+ * forever); the readers check `failed` before every row and rethrow `error`.
+ */
+class Source {
+  failed = false;
+  error: unknown;
+  constructor(private readonly chunks: AsyncIterable<Buffer>) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of this.chunks) yield chunk;
+    } catch (error) {
+      this.failed = true;
+      this.error = error;
+    }
+  }
+
+  /** Throws the source's error, if it failed. */
+  check(): void {
+    if (this.failed) throw this.error;
+  }
+}
+
+/** A Node system error (a temporary file, a socket): the environment's, not the file's. */
+const isSystemError = (error: unknown) => typeof (error as { syscall?: unknown })?.syscall === 'string';
+
 /** The charset a `Content-Type` names, if it names one we read. */
 export function charsetOf(contentType: string): CsvCharset | 'unsupported' | undefined {
   const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
@@ -81,21 +111,21 @@ async function* decode(
   }
 }
 
-async function* csvRows(
-  chunks: AsyncIterable<Buffer>,
-  charset: CsvCharset | undefined,
-): AsyncGenerator<FileRow> {
+async function* csvRows(source: Source, charset: CsvCharset | undefined): AsyncGenerator<FileRow> {
   const parser = parse({ relax_column_count: true, bom: true, trim: false });
-  const input = Readable.from(decode(chunks, charset), { objectMode: false });
+  const input = Readable.from(decode(source, charset), { objectMode: false });
   input.on('error', (e) => parser.destroy(e));
   input.pipe(parser);
   let rowNo = 0;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
+      source.check();
       rowNo += 1;
       yield { rowNo, cells: record };
     }
+    source.check();
   } catch (error) {
+    source.check();
     if (error instanceof UnreadableFileError) throw error;
     const code = (error as { code?: string }).code;
     if (typeof code === 'string' && code.startsWith('CSV_')) {
@@ -131,8 +161,8 @@ function excelCell(v: ExcelValue): ImportCell {
   return null;
 }
 
-async function* xlsxRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(chunks), {
+async function* xlsxRows(source: Source): AsyncGenerator<FileRow> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(source), {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache',
@@ -142,14 +172,19 @@ async function* xlsxRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileRow>
   try {
     for await (const sheet of reader) {
       for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
+        source.check();
         const values = row.values as ExcelValue[];
         // exceljs numbers cells from 1; index 0 is always empty.
         yield { rowNo: row.number, cells: values.slice(1).map((v) => excelCell(v)) };
       }
+      source.check();
       return; // the first worksheet only
     }
+    source.check();
   } catch (error) {
-    if (error instanceof UnreadableFileError) throw error;
+    // Only what exceljs and unzipper make of the file's bytes is the file's fault.
+    source.check();
+    if (error instanceof UnreadableFileError || isSystemError(error)) throw error;
     throw new UnreadableFileError(
       'file_unreadable',
       `无法读取 XLSX 文件（${scrubSensitive((error as Error).message).slice(0, 200)}）。`,
@@ -157,11 +192,15 @@ async function* xlsxRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<FileRow>
   }
 }
 
-/** The rows of an import file, in order, streamed from its chunks. */
+/**
+ * The rows of an import file, in order, streamed from its chunks. A file that cannot be parsed throws
+ * {@link UnreadableFileError}; an error of `chunks` itself is rethrown as it is.
+ */
 export function readFileRows(
   chunks: AsyncIterable<Buffer>,
   format: ImportFormat,
   charset?: CsvCharset,
 ): AsyncGenerator<FileRow> {
-  return format === 'csv' ? csvRows(chunks, charset) : xlsxRows(chunks);
+  const source = new Source(chunks);
+  return format === 'csv' ? csvRows(source, charset) : xlsxRows(source);
 }

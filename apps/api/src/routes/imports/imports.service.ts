@@ -11,6 +11,7 @@ import {
   type Tx,
 } from '@houfu/db';
 import { enqueueJob } from '../../jobs/index.js';
+import { today } from '../../lib/dates.js';
 import { ApiError } from '../../lib/problem.js';
 import { IMPORT_JOB_KIND, type ImportJobParams } from './imports.job.js';
 import type { CsvCharset, ImportFormat } from './imports.reader.js';
@@ -127,7 +128,7 @@ export async function createImport(
     upload_id: upload.id,
     format: input.format,
     ...(input.charset ? { charset: input.charset } : {}),
-    today: ctx.now.toISOString().slice(0, 10),
+    today: today(ctx.now),
     sha256: file.sha256,
     filename: input.filename ?? null,
     resource: `/v1/imports/${importId}`,

@@ -1,10 +1,9 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { getJob as findJob, type Job } from '@houfu/db';
+import { isoTimestamp } from '../../lib/dates.js';
 import { ApiError } from '../../lib/problem.js';
 import type { AppEnv } from '../../lib/types.js';
 import type { getJob } from './jobs.routes.js';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function toJob(job: Job) {
   const done = Number(job.progressDone);
@@ -24,9 +23,9 @@ export function toJob(job: Job) {
     phase: job.phase,
     progress: { done, total, percent },
     attempts: job.attempts,
-    created_at: job.createdAt.toISOString(),
-    started_at: iso(job.startedAt),
-    finished_at: iso(job.finishedAt),
+    created_at: isoTimestamp(job.createdAt),
+    started_at: isoTimestamp(job.startedAt),
+    finished_at: isoTimestamp(job.finishedAt),
     result: job.result ?? null,
     error: job.error ?? null,
     links: { self: `/v1/jobs/${job.id}`, resource },

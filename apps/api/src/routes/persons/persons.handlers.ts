@@ -17,6 +17,7 @@ import {
 } from '@houfu/domain';
 import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
+import { today as todayOf } from '../../lib/dates.js';
 import { etagOf, requireIfMatch } from '../../lib/etag.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
 import { policyValue } from '../../lib/policy.js';
@@ -61,7 +62,7 @@ export const toPerson = (p: PersonView) => ({
   updated_at: p.updatedAt.toISOString(),
 });
 
-const today = (c: HonoContext<AppEnv>) => c.var.deps.now().toISOString().slice(0, 10);
+const today = (c: HonoContext<AppEnv>) => todayOf(c.var.deps.now());
 
 async function visiblePerson(c: HonoContext<AppEnv>, id: string): Promise<PersonView> {
   const person = await findPerson(c.var.tx, id);

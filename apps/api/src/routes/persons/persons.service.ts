@@ -37,6 +37,7 @@ import {
   removalEffectiveParameter,
   type StatusContext,
 } from '@houfu/domain';
+import { today as todayOf } from '../../lib/dates.js';
 import { etagOf } from '../../lib/etag.js';
 import { policyValue } from '../../lib/policy.js';
 import { ApiError } from '../../lib/problem.js';
@@ -44,7 +45,7 @@ import type { ServiceContext } from '../../lib/service-context.js';
 
 export type Context = ServiceContext;
 
-const today = (ctx: Context) => ctx.now.toISOString().slice(0, 10);
+const today = (ctx: Context) => todayOf(ctx.now);
 
 function audit(ctx: Context, county: number, action: string, entity: string, id: string, changes: Changes) {
   return appendAudit(ctx.tx, {

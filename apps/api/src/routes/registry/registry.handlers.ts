@@ -8,6 +8,7 @@ import type {
 import { divisionLevel, type RemovalReason } from '@houfu/domain';
 import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
+import { contentDisposition } from '../../lib/files.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
 import { ApiError } from '../../lib/problem.js';
 import { serviceContext } from '../../lib/service-context.js';
@@ -184,9 +185,10 @@ export const notice: RouteHandler<typeof getPublicNotice, AppEnv> = async (c) =>
   const data = await service.publicNotice(registryContext(c), { village: q.village, year: q.year });
   c.header('cache-control', 'no-store');
   if (q.format === 'csv') {
-    const ascii = `notice-${q.village}-${q.year}.csv`;
-    const utf8 = encodeURIComponent(`公示-${data.villageName}-${q.year}.csv`);
-    c.header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`);
+    c.header(
+      'content-disposition',
+      contentDisposition(`公示-${data.villageName}-${q.year}.csv`, `notice-${q.village}-${q.year}.csv`),
+    );
     c.header('content-type', 'text/csv; charset=utf-8');
     return c.body(noticeCsv(data), 200);
   }

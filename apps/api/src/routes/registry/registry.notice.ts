@@ -1,4 +1,5 @@
 import { relationshipLabels, relocateeKindLabels } from '@houfu/domain';
+import { csvField } from '../../lib/files.js';
 import type { Notice, NoticeRow } from './registry.service.js';
 
 /*
@@ -19,15 +20,6 @@ function cells(r: NoticeRow): string[] {
     relationshipLabels[r.relationship],
     relocateeKindLabels[r.relocateeKind],
   ];
-}
-
-/**
- * One CSV field (RFC 4180): always quoted, quotes doubled; a value a spreadsheet would read as a
- * formula (leading = + - @, tab or carriage return) gets a leading apostrophe.
- */
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return `"${safe.replaceAll('"', '""')}"`;
 }
 
 /** UTF-8 with a byte-order mark (so Excel reads the Chinese), CRLF line ends. */

@@ -47,6 +47,7 @@ import {
   supportWindowParameter,
   type VerificationResult,
 } from '@houfu/domain';
+import { today } from '../../lib/dates.js';
 import { ApiError, type FieldError } from '../../lib/problem.js';
 import {
   type Context as PersonsContext,
@@ -64,7 +65,7 @@ export interface Context extends PersonsContext {
  * Today's date from the app clock, as the persons services read it (UTC date of the clock), so the
  * status of a person is the same whichever route derives it.
  */
-export const todayOf = (ctx: Pick<Context, 'now'>) => ctx.now.toISOString().slice(0, 10);
+export const todayOf = (ctx: Pick<Context, 'now'>) => today(ctx.now);
 
 const field = (name: string, message: string, code: string): FieldError => ({ field: name, message, code });
 
