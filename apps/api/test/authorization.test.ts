@@ -29,7 +29,7 @@ const doc = openApiDocument();
 /** The path with its parameters filled from the document's own examples. */
 function concretePath(path: string, method: string): string {
   type Operation = { parameters?: { name: string; in: string; schema?: { example?: unknown } }[] };
-  const item = (doc.paths ?? {})[path] as Record<string, Operation> | undefined;
+  const item = doc.paths?.[path] as Record<string, Operation> | undefined;
   const op = item?.[method.toLowerCase()];
   return path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const example = op?.parameters?.find((p) => p.in === 'path' && p.name === name)?.schema?.example;

@@ -1,4 +1,4 @@
-import { type RemovalReason, removalReasons } from '@houfu/domain';
+import type { RemovalReason } from '@houfu/domain';
 import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { registryConflicts, registryVerifications } from '../schema.js';
