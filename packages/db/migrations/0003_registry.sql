@@ -291,18 +291,20 @@ BEGIN
   -- Two counties registering the same ID at once: each waits for the other's commit here, so the
   -- second one's query below sees the first's row. Locks are taken per first byte of the hash (at
   -- most 256, in order: no deadlock, and bounded however large the import).
+  -- The ids are joined as a set (`= ANY` over a large array is a scan of the array per row).
   PERFORM pg_advisory_xact_lock(7340, b)
-  FROM (SELECT DISTINCT get_byte(id_hash, 0) AS b FROM persons
-        WHERE division_code = county AND id = ANY (person_ids) ORDER BY 1) AS buckets;
+  FROM (SELECT DISTINCT get_byte(p.id_hash, 0) AS b
+        FROM unnest(person_ids) AS u (id) JOIN persons p ON p.division_code = county AND p.id = u.id
+        ORDER BY 1) AS buckets;
   WITH pairs AS (
     SELECT least(n.division_code, o.division_code) AS county_a,
            CASE WHEN n.division_code < o.division_code THEN n.id ELSE o.id END AS person_a,
            greatest(n.division_code, o.division_code) AS county_b,
            CASE WHEN n.division_code < o.division_code THEN o.id ELSE n.id END AS person_b,
            n.id_hash, n.id_masked
-    FROM persons n
+    FROM unnest(person_ids) AS u (id)
+    JOIN persons n ON n.division_code = county AND n.id = u.id AND n.status = 'registered'
     JOIN persons o ON o.id_hash = n.id_hash AND o.division_code <> n.division_code AND o.status = 'registered'
-    WHERE n.division_code = county AND n.id = ANY (person_ids) AND n.status = 'registered'
   ), opened_rows AS (
     INSERT INTO registry_conflicts (division_code, id_hash, id_masked, county_a, person_a, county_b, person_b)
     SELECT reviewing_division(county_a, county_b), id_hash, id_masked, county_a, person_a, county_b, person_b
