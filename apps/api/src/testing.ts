@@ -165,13 +165,19 @@ export async function makeTownship(
 let idCounter = 0;
 
 /**
- * A valid 18-digit national ID number for tests: address code, birth date (`YYYY-MM-DD`) and a
- * sequence (odd = male); a fresh sequence each call unless one is given.
+ * A valid 18-digit national ID number for tests: address code, birth date (`YYYY-MM-DD`, default a
+ * random day of 1940–1999) and a sequence (odd = male; default random), so that factories rarely
+ * draw the same number twice even on a PostgreSQL database shared by every test file.
  */
-export function makeNationalId(address: number, birthDate = '1970-01-01', sequence?: number): string {
+export function makeNationalId(address: number, birthDate?: string, sequence?: number): string {
   idCounter += 1;
-  const seq = sequence ?? (idCounter * 2 + Math.floor(Math.random() * 400) * 2 + 1) % 1000;
-  const first17 = `${String(address).padStart(6, '0')}${birthDate.replaceAll('-', '')}${String(seq).padStart(3, '0')}`;
+  const birth =
+    birthDate ??
+    new Date(Date.UTC(1940, 0, 1) + Math.floor(Math.random() * 21_900) * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+  const seq = sequence ?? Math.floor(Math.random() * 1000);
+  const first17 = `${String(address).padStart(6, '0')}${birth.replaceAll('-', '')}${String(seq).padStart(3, '0')}`;
   return first17 + checkDigit(first17);
 }
 

@@ -1039,7 +1039,14 @@ export interface components {
                 note?: string;
             };
         };
-        /** @description Status is never edited: record an event instead. */
+        /**
+         * @description Status is never edited: record an event instead.
+         * @example {
+         *       "name": "张三丰",
+         *       "bank_name": "农村信用社",
+         *       "bank_account": "6228480012345678901"
+         *     }
+         */
         UpdatePerson: {
             /**
              * Format: uuid
@@ -1062,6 +1069,7 @@ export interface components {
             relocation_date?: string;
             /** @enum {string} */
             relocatee_kind?: "original" | "other";
+            /** @example 农村信用社 */
             bank_name?: string | null;
             /**
              * @description null removes the account.

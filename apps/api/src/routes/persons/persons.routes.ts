@@ -369,7 +369,7 @@ export const UpdatePersonSchema = z
     reservoir: plainText(100).optional(),
     relocation_date: isoDate.optional(),
     relocatee_kind: relocateeKindSchema.optional(),
-    bank_name: plainText(100).nullable().optional(),
+    bank_name: plainText(100).nullable().optional().openapi({ example: '农村信用社' }),
     bank_account: bankAccount.nullable().optional().openapi({ description: 'null removes the account.' }),
   })
   .refine((v) => Object.keys(v).length > 0, { message: 'Send at least one field' })
@@ -377,7 +377,10 @@ export const UpdatePersonSchema = z
     message: 'Send bank_name and bank_account together',
     path: ['bank_account'],
   })
-  .openapi('UpdatePerson', { description: 'Status is never edited: record an event instead.' });
+  .openapi('UpdatePerson', {
+    description: 'Status is never edited: record an event instead.',
+    example: { name: '张三丰', bank_name: '农村信用社', bank_account: '6228480012345678901' },
+  });
 
 export const updatePerson = protectedRoute('registry:write', {
   method: 'patch',
