@@ -27,7 +27,14 @@ export async function startServer(
   logger: Logger,
 ): Promise<RunningServer> {
   const now = () => new Date();
-  const jobs = createAppJobRunner({ db, sealer, logger, now });
+  const jobs = createAppJobRunner(
+    { db, sealer, logger, now },
+    {
+      leaseMs: config.HOUFU_JOB_LEASE_MS,
+      pollMs: config.HOUFU_JOB_POLL_MS,
+      maxAttempts: config.HOUFU_JOB_MAX_ATTEMPTS,
+    },
+  );
   const app = createApp({
     db,
     keys,

@@ -27,6 +27,12 @@ export const configSchema = z.object({
     .default(256 * 1024 * 1024),
   /** HTTP timeout of a file upload (`POST /v1/imports`), which streams the body into the database. */
   HOUFU_UPLOAD_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(600_000),
+  /** How long a job stays claimed without a heartbeat: after a crash, another process resumes it then. */
+  HOUFU_JOB_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  /** How often an idle job runner looks for work (it is also woken after every enqueue). */
+  HOUFU_JOB_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  /** Claims of one job (crashes included; clean shutdowns not) before it fails for good. */
+  HOUFU_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   HOUFU_ISSUER: z.string().default('houfu'),
   HOUFU_AUDIENCE: z.string().default('houfu-api'),
   /** Longest accepted token age in seconds, user and integrator tokens alike (older ones are refused even if unexpired). */
