@@ -17,8 +17,9 @@ export interface DivisionRange {
   hi: number;
 }
 
-const isoTimestamp = (column: SQL) =>
-  sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** An ISO timestamp in UTC: microseconds where it orders events, milliseconds (as JSON dates) for display. */
+const isoTimestamp = (column: SQL, precision: 'US' | 'MS' = 'MS') =>
+  sql`to_char(${column} AT TIME ZONE 'UTC', ${sql.raw(`'YYYY-MM-DD"T"HH24:MI:SS.${precision}"Z"'`)})`;
 
 /** Events that count: not a correction, and not voided by one. */
 const liveEvent = (alias: string) =>
@@ -354,7 +355,7 @@ export async function villageRegistry(
     await tx.execute(sql`
       SELECT e.person_id::text AS "personId", e.id::text AS "id", e.kind,
              to_char(e.effective_date, 'YYYY-MM-DD') AS "effectiveDate", e.reason,
-             e.corrects_id::text AS "correctsId", ${isoTimestamp(sql.raw('e.recorded_at'))} AS "recordedAt"
+             e.corrects_id::text AS "correctsId", ${isoTimestamp(sql.raw('e.recorded_at'), 'US')} AS "recordedAt"
       FROM person_events e
       JOIN persons p ON p.division_code = e.division_code AND p.id = e.person_id
       JOIN households h ON h.division_code = p.division_code AND h.id = p.household_id
