@@ -213,6 +213,18 @@ export interface HoufuClient extends Client<paths> {
 
 const RETRYABLE_STATUS = new Set([429, 503]);
 
+/**
+ * 429 and 503 are retried; so is a 409 with `Retry-After` to a request that carries an
+ * `Idempotency-Key`: the first attempt with that key is still running on the server (e.g. a slow
+ * upload whose response was lost), and the retry will replay its answer once it is done.
+ */
+function retryable(request: Request, response: Response): boolean {
+  if (RETRYABLE_STATUS.has(response.status)) return true;
+  return (
+    response.status === 409 && request.headers.has('idempotency-key') && response.headers.has('retry-after')
+  );
+}
+
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date; undefined when absent or invalid. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;
@@ -354,8 +366,8 @@ export function createHoufuClient(options: HoufuClientOptions = {}): HoufuClient
   }
 
   /**
-   * Sends `request` (cloned per attempt, so its body can be sent again), retrying 429, 503 and
-   * network errors. `prepare` sets per-attempt headers (the current token).
+   * Sends `request` (cloned per attempt, so its body can be sent again), retrying 429, 503, a 409
+   * `idempotency_in_progress` and network errors. `prepare` sets per-attempt headers (the current token).
    */
   async function withRetries(
     request: Request,
@@ -373,7 +385,7 @@ export function createHoufuClient(options: HoufuClientOptions = {}): HoufuClient
         if (aborted || retryIndex >= retries) throw error;
       }
       if (response) {
-        if (!RETRYABLE_STATUS.has(response.status) || retryIndex >= retries) return response;
+        if (!retryable(attempt, response) || retryIndex >= retries) return response;
         await discard(response);
       }
       await sleep(delayFor(retryIndex, response), request.signal);

@@ -288,6 +288,26 @@ describe('idempotency and retries', () => {
     expect(waited).toBeGreaterThanOrEqual(950);
   });
 
+  it('a 409 idempotency_in_progress to a keyed POST is retried with the same key; other 409s are not', async () => {
+    const { township } = await makeTownship(t.db, COUNTY, 0);
+    const { fetch, sent } = inProcess(t.app, async (request, _forward, index) =>
+      index === 0 && request.method === 'POST'
+        ? problemResponse(409, 'idempotency_in_progress', { 'retry-after': '0' })
+        : undefined,
+    );
+    const houfu = createHoufuClient({ baseUrl: 'http://houfu.test', fetch, token: await operator() });
+    const created = await houfu.POST('/v1/localities', {
+      body: { code: township.code + 301, name: '重试村' },
+    });
+    expect(created.response.status).toBe(201);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.idempotencyKey).toBe(sent[0]?.idempotencyKey);
+    // A real conflict (the code is taken) has no Retry-After: surfaced at once.
+    const again = await houfu.POST('/v1/localities', { body: { code: township.code + 301, name: '重试村' } });
+    expect(again.response.status).toBe(409);
+    expect(sent).toHaveLength(3);
+  });
+
   it('Retry-After is capped by maxDelayMs; retries run out and the last answer is returned', async () => {
     const { fetch, sent } = inProcess(t.app, async () =>
       problemResponse(503, 'service_unavailable', { 'retry-after': '120' }),
