@@ -49,6 +49,13 @@ export const isoDate = z
   .refine(isIsoDate, 'Not a calendar date')
   .openapi({ format: 'date', example: '2003-05-01' });
 
+/** A division code in a body that names a place other than the nation (a move's origin or destination). */
+export const placeCode = z
+  .number()
+  .int()
+  .refine((n) => isDivisionCode(n) && n !== 0, 'Not a division code')
+  .openapi({ example: 500101 });
+
 /** `{id}` path parameter: a resource id (UUID). */
 export const idParam = z.object({
   id: z

@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi';
 import {
-  isDivisionCode,
   isLocalityCode,
   parseNationalId,
   personStatuses,
@@ -11,15 +10,22 @@ import {
 } from '@houfu/domain';
 import { ifMatchHeader } from '../../lib/etag.js';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
-import { divisionCodeParam, idParam, isoDate, localityCodeParam, plainText } from '../../lib/params.js';
+import {
+  divisionCodeParam,
+  idParam,
+  isoDate,
+  localityCodeParam,
+  placeCode,
+  plainText,
+} from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
 
 // The domain's value lists, as OpenAPI-aware schemas.
-const relationshipSchema = z.enum(relationships);
-const relocateeKindSchema = z.enum(relocateeKinds);
-const removalReasonSchema = z.enum(removalReasons);
-const personStatusSchema = z.enum(personStatuses);
+export const relationshipSchema = z.enum(relationships);
+export const relocateeKindSchema = z.enum(relocateeKinds);
+export const removalReasonSchema = z.enum(removalReasons);
+export const personStatusSchema = z.enum(personStatuses);
 
 const etagHeaders = z.object({ etag: z.string().openapi({ example: '"v1"' }) });
 
@@ -295,11 +301,7 @@ export const CreatePersonSchema = z
     bank_account: bankAccount.optional(),
     moved_in: z
       .strictObject({
-        origin_code: z
-          .number()
-          .int()
-          .refine((n) => isDivisionCode(n) && n !== 0, 'Not a division code')
-          .openapi({ description: 'Division the person moved from.', example: 500101 }),
+        origin_code: placeCode.openapi({ description: 'Division the person moved from.', example: 500101 }),
         evidence_ref: plainText(200).openapi({ example: '迁移证 2026-0031' }),
         note: plainText(500).optional(),
       })
@@ -467,15 +469,10 @@ export const CreatePersonEventSchema = z
     kind: z.enum(['death', 'moved_out', 'removed', 're_registered', 'correction']),
     effective_date: isoDate.openapi({ description: 'The date on the evidence.', example: '2013-03-15' }),
     reason: removalReasonSchema.optional().openapi({ description: 'Required for `removed`.' }),
-    destination_code: z
-      .number()
-      .int()
-      .refine((n) => isDivisionCode(n) && n !== 0, 'Not a division code')
-      .optional()
-      .openapi({
-        description: 'Required for `moved_out`: the county or province moved to.',
-        example: 500101,
-      }),
+    destination_code: placeCode.optional().openapi({
+      description: 'Required for `moved_out`: the county or province moved to.',
+      example: 500101,
+    }),
     destination_note: plainText(200).optional(),
     corrects_id: z
       .uuid()

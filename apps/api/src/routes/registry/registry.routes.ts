@@ -1,9 +1,17 @@
 import { z } from '@hono/zod-openapi';
-import { isDivisionCode, removalReasonSchema } from '@houfu/domain';
+
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
-import { divisionCodeParam, idParam, isoDate, localityCodeParam, plainText } from '../../lib/params.js';
+import {
+  divisionCodeParam,
+  idParam,
+  isoDate,
+  localityCodeParam,
+  placeCode,
+  plainText,
+} from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
+import { removalReasonSchema } from '../persons/persons.routes.js';
 
 const TAGS = ['registry'];
 
@@ -344,15 +352,10 @@ export const ResolveConflictSchema = z
         kind: z.enum(['moved_out', 'removed']).openapi({ example: 'moved_out' }),
         effective_date: isoDate.openapi({ example: '2026-10-01' }),
         reason: removalReasonSchema.optional().openapi({ description: 'Required for `removed`.' }),
-        destination_code: z
-          .number()
-          .int()
-          .refine((n) => isDivisionCode(n) && n !== 0, 'Not a division code')
-          .optional()
-          .openapi({
-            description: 'For `moved_out`; default: the kept registration’s county.',
-            example: 420581,
-          }),
+        destination_code: placeCode.optional().openapi({
+          description: 'For `moved_out`; default: the kept registration’s county.',
+          example: 420581,
+        }),
         destination_note: plainText(200).optional(),
         evidence_ref: plainText(200).openapi({ example: '市移民局复核意见 2026-07' }),
         note: plainText(500).optional(),
