@@ -5,5 +5,7 @@ export * from './national-id.js';
 export * from './parameters.js';
 export * from './periods.js';
 export * from './permissions.js';
+export * from './policy.js';
 export * from './registry.js';
 export * from './registry-import.js';
+export * from './subsidy.js';

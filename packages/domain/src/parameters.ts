@@ -173,3 +173,38 @@ export function withOverrides<T>(
   else provinces[province] = values;
   return defineParameter({ ...p, provinces });
 }
+
+/**
+ * `p` with a province's stored overrides (from the database) merged into its
+ * code-defined ones: a stored value replaces a code value with the same
+ * `from`; stored values may come in any order. The result is validated and
+ * frozen like {@link defineParameter} (a stored value rejected by the schema,
+ * without a source, or two stored values with the same `from` throw
+ * RangeError); the original is left unchanged.
+ */
+export function withStoredOverrides<T>(
+  p: Parameter<T>,
+  province: number,
+  stored: readonly ParameterValue<T>[],
+): Parameter<T> {
+  assertProvinceCode(province, `parameter ${p.id}: province`);
+  if (!Array.isArray(stored)) throw new RangeError(`parameter ${p.id}: stored values must be an array`);
+  const byFrom = new Map<string, ParameterValue<T>>();
+  for (const v of p.provinces[province] ?? []) byFrom.set(v.from, v);
+  const seen = new Set<string>();
+  for (const [i, v] of (stored as readonly ParameterValue<T>[]).entries()) {
+    if (v === null || typeof v !== 'object') {
+      throw new RangeError(`parameter ${p.id}: stored value #${i} must be an object`);
+    }
+    if (!isIsoDate(v.from)) {
+      throw new RangeError(
+        `parameter ${p.id}: stored value #${i}: from must be an ISO date YYYY-MM-DD, got ${JSON.stringify(v.from)}`,
+      );
+    }
+    if (seen.has(v.from)) throw new RangeError(`parameter ${p.id}: two stored values from ${v.from}`);
+    seen.add(v.from);
+    byFrom.set(v.from, v);
+  }
+  const merged = [...byFrom.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  return withOverrides(p, province, merged);
+}

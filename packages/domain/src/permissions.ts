@@ -26,6 +26,18 @@ export const permissions = [
   'registry:resolve',
   /** Follow background jobs (imports, later payment batches) of the divisions in scope. */
   'jobs:read',
+  /** 直补资金发放: read payment batches, their lines (masked), oversight summaries and project funds. */
+  'subsidy:read',
+  /** Create, recompute and cancel payment batches, import bank return files, resolve exceptions and failed lines. */
+  'subsidy:prepare',
+  /** Approve a payment batch (maker-checker 审批分离: never the one who prepared it). */
+  'subsidy:approve',
+  /** Download a batch's bank file with full account numbers (audited). */
+  'subsidy:export',
+  /** Read policy parameters 政策参数, province overrides and county/village payment modes. */
+  'policy:read',
+  /** Set the province's own parameter overrides and county/village payment modes 扶持方式. */
+  'policy:write',
 ] as const;
 /** One permission name. */
 export type Permission = (typeof permissions)[number];
@@ -75,6 +87,10 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'registry:write',
       'registry:reveal',
       'jobs:read',
+      'subsidy:read',
+      'subsidy:prepare',
+      'subsidy:export',
+      'policy:read',
     ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
@@ -90,6 +106,9 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'registry:reveal',
       'registry:verify',
       'jobs:read',
+      'subsidy:read',
+      'subsidy:approve',
+      'policy:read',
     ],
     description: 'County bureau approver: reviews the county clerks’ work and reads its audit trail.',
   }),
@@ -104,6 +123,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'registry:read',
       'registry:resolve',
       'jobs:read',
+      'subsidy:read',
+      'policy:read',
     ],
     description: 'City bureau reviewer: reads the data and audit trail of the counties in the city.',
   }),
@@ -119,6 +140,9 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'registry:read',
       'registry:resolve',
       'jobs:read',
+      'subsidy:read',
+      'policy:read',
+      'policy:write',
     ],
     description: 'Provincial bureau administrator: oversees the province and verifies audit-chain integrity.',
   }),
@@ -134,6 +158,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'registry:read',
       'registry:resolve',
       'jobs:read',
+      'subsidy:read',
+      'policy:read',
     ],
     description: 'National administrator: oversees all provinces and verifies audit-chain integrity.',
   }),
@@ -148,6 +174,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'audit:verify',
       'registry:read',
       'jobs:read',
+      'subsidy:read',
+      'policy:read',
     ],
     description:
       'Audit and supervision officer at any level: reads data and verifies the audit trail, never writes.',
@@ -187,6 +215,8 @@ export const integratorScopes: readonly Permission[] = Object.freeze([
   'audit:read',
   'audit:verify',
   'registry:read',
+  'subsidy:read',
+  'policy:read',
 ] as const);
 
 /**

@@ -5,7 +5,9 @@ import {
   type Parameter,
   type ParameterValue,
   parameterValue,
+  removalEffectiveParameter,
   withOverrides,
+  withStoredOverrides,
 } from '../src/index.js';
 
 const rate: Parameter<number> = defineParameter<number>({
@@ -188,5 +190,100 @@ describe('withOverrides', () => {
     ['bad date', 650000, [val('2012-13-01', 1)]],
   ])('%s → RangeError', (_name, province, values) => {
     expect(() => withOverrides(rate, province, values)).toThrow(RangeError);
+  });
+});
+
+describe('withStoredOverrides (database overrides merged into the code-defined ones)', () => {
+  it.each<[string, number, ParameterValue<number>[], [number, string, number, string][]]>([
+    [
+      'nothing stored → the code values',
+      650000,
+      [],
+      [
+        [650102, '2009-12-31', 600, '国发〔2006〕17号'],
+        [650102, '2010-01-01', 800, 'test: 新疆 override'],
+      ],
+    ],
+    [
+      'a stored value with the same from replaces the code value',
+      650000,
+      [val('2010-01-01', 850, 'stored: 新疆 correction')],
+      [
+        [650102, '2010-01-01', 850, 'stored: 新疆 correction'],
+        [650102, '2030-01-01', 850, 'stored: 新疆 correction'],
+      ],
+    ],
+    [
+      'a later stored value is added after the code value',
+      650000,
+      [val('2016-01-01', 900, 'stored: 新疆 raise')],
+      [
+        [650102, '2015-12-31', 800, 'test: 新疆 override'],
+        [650102, '2016-01-01', 900, 'stored: 新疆 raise'],
+      ],
+    ],
+    [
+      'an earlier stored value is added before the code value',
+      650000,
+      [val('2008-01-01', 650, 'stored: 新疆 early')],
+      [
+        [650102, '2007-12-31', 600, '国发〔2006〕17号'],
+        [650102, '2008-01-01', 650, 'stored: 新疆 early'],
+        [650102, '2010-01-01', 800, 'test: 新疆 override'],
+      ],
+    ],
+    [
+      'unsorted stored values are merged in date order',
+      420000,
+      [val('2019-01-01', 780, 'stored: b'), val('2016-01-01', 720, 'stored: a')],
+      [
+        [420581, '2015-07-01', 700, 'test: 湖北 override'],
+        [420581, '2016-01-01', 720, 'stored: a'],
+        [420581, '2018-01-01', 750, 'test: 湖北 raise'],
+        [420581, '2019-01-01', 780, 'stored: b'],
+      ],
+    ],
+    [
+      'a province without code overrides',
+      440000,
+      [val('2012-01-01', 650, 'stored: 广东')],
+      [
+        [440106, '2011-12-31', 600, '国发〔2006〕17号'],
+        [440106, '2012-01-01', 650, 'stored: 广东'],
+        [650102, '2012-01-01', 800, 'test: 新疆 override'],
+      ],
+    ],
+  ])('%s', (_name, province, stored, lookups) => {
+    const p = withStoredOverrides(rate, province, stored);
+    expect(Object.isFrozen(p)).toBe(true);
+    for (const [division, on, value, source] of lookups) {
+      const v = parameterValue(p, division, on);
+      expect([v.value, v.source]).toEqual([value, source]);
+    }
+    // the original is unchanged
+    expect(parameterValue(rate, 650102, '2030-01-01').value).toBe(800);
+    expect(parameterValue(rate, 440106, '2012-01-01').value).toBe(600);
+  });
+
+  it('merges a stored rule into removal_effective (DOMAIN.md: 新疆 next January)', () => {
+    const p = withStoredOverrides(removalEffectiveParameter, 650000, [
+      { from: '2020-01-01', value: 'event_date', source: 'stored: 新疆 2020 rule' },
+    ]);
+    expect(parameterValue(p, 650102, '2019-12-31').value).toBe('next_january');
+    expect(parameterValue(p, 650102, '2020-01-01').value).toBe('event_date');
+    expect(parameterValue(p, 420581, '2020-01-01').value).toBe('annual_review');
+  });
+
+  it.each<[string, number, ParameterValue<number>[]]>([
+    ['a city code', 650100, [val('2012-01-01', 1)]],
+    ['the nation', 0, [val('2012-01-01', 1)]],
+    ['a value rejected by the schema', 650000, [val('2012-01-01', -5)]],
+    ['a value replacing a code value, rejected by the schema', 650000, [val('2010-01-01', 1.5)]],
+    ['a bad date', 650000, [val('2012-02-30', 1)]],
+    ['no source', 650000, [val('2012-01-01', 1, ' ')]],
+    ['two stored values from the same date', 650000, [val('2012-01-01', 1), val('2012-01-01', 2)]],
+    ['not an array', 650000, null as unknown as ParameterValue<number>[]],
+  ])('%s → RangeError', (_name, province, stored) => {
+    expect(() => withStoredOverrides(rate, province, stored)).toThrow(RangeError);
   });
 });

@@ -28,6 +28,10 @@ describe('roleDefinitions', () => {
         'registry:write',
         'registry:reveal',
         'jobs:read',
+        'subsidy:read',
+        'subsidy:prepare',
+        'subsidy:export',
+        'policy:read',
       ],
     ],
     [
@@ -42,13 +46,25 @@ describe('roleDefinitions', () => {
         'registry:reveal',
         'registry:verify',
         'jobs:read',
+        'subsidy:read',
+        'subsidy:approve',
+        'policy:read',
       ],
     ],
     [
       'city_reviewer',
       '市级审核员',
       ['city'],
-      ['divisions:read', 'localities:read', 'audit:read', 'registry:read', 'registry:resolve', 'jobs:read'],
+      [
+        'divisions:read',
+        'localities:read',
+        'audit:read',
+        'registry:read',
+        'registry:resolve',
+        'jobs:read',
+        'subsidy:read',
+        'policy:read',
+      ],
     ],
     [
       'province_admin',
@@ -62,6 +78,9 @@ describe('roleDefinitions', () => {
         'registry:read',
         'registry:resolve',
         'jobs:read',
+        'subsidy:read',
+        'policy:read',
+        'policy:write',
       ],
     ],
     [
@@ -76,13 +95,24 @@ describe('roleDefinitions', () => {
         'registry:read',
         'registry:resolve',
         'jobs:read',
+        'subsidy:read',
+        'policy:read',
       ],
     ],
     [
       'auditor',
       '审计监督员',
       ['nation', 'province', 'city', 'county'],
-      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify', 'registry:read', 'jobs:read'],
+      [
+        'divisions:read',
+        'localities:read',
+        'audit:read',
+        'audit:verify',
+        'registry:read',
+        'jobs:read',
+        'subsidy:read',
+        'policy:read',
+      ],
     ],
   ])('%s is %s at %j with %j', (role, label, levels, perms) => {
     const def = roleDefinitions[role];
@@ -109,6 +139,32 @@ describe('roleDefinitions', () => {
   });
 });
 
+describe('subsidy and policy permissions (maker-checker)', () => {
+  it.each<[Permission, Role[]]>([
+    ['subsidy:prepare', ['county_operator']],
+    ['subsidy:approve', ['county_approver']],
+    ['subsidy:export', ['county_operator']],
+    ['policy:write', ['province_admin']],
+    [
+      'subsidy:read',
+      ['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'national_admin', 'auditor'],
+    ],
+    [
+      'policy:read',
+      ['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'national_admin', 'auditor'],
+    ],
+  ])('%s is held by exactly %j', (permission, holders) => {
+    expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
+  });
+
+  it('no role both prepares and approves a batch', () => {
+    for (const r of roles) {
+      const p = roleDefinitions[r].permissions;
+      expect(p.includes('subsidy:prepare') && p.includes('subsidy:approve'), r).toBe(false);
+    }
+  });
+});
+
 describe('permissionsForRoles', () => {
   it.each<[Role[], Permission[]]>([
     [[], []],
@@ -122,6 +178,10 @@ describe('permissionsForRoles', () => {
         'registry:write',
         'registry:reveal',
         'jobs:read',
+        'subsidy:read',
+        'subsidy:prepare',
+        'subsidy:export',
+        'policy:read',
       ],
     ],
     [
@@ -136,17 +196,40 @@ describe('permissionsForRoles', () => {
         'registry:reveal',
         'registry:verify',
         'jobs:read',
+        'subsidy:read',
+        'subsidy:prepare',
+        'subsidy:approve',
+        'subsidy:export',
+        'policy:read',
       ],
     ],
     [
       ['city_reviewer', 'city_reviewer'],
-      ['divisions:read', 'localities:read', 'audit:read', 'registry:read', 'registry:resolve', 'jobs:read'],
+      [
+        'divisions:read',
+        'localities:read',
+        'audit:read',
+        'registry:read',
+        'registry:resolve',
+        'jobs:read',
+        'subsidy:read',
+        'policy:read',
+      ],
     ],
     [
       ['auditor'],
-      ['divisions:read', 'localities:read', 'audit:read', 'audit:verify', 'registry:read', 'jobs:read'],
+      [
+        'divisions:read',
+        'localities:read',
+        'audit:read',
+        'audit:verify',
+        'registry:read',
+        'jobs:read',
+        'subsidy:read',
+        'policy:read',
+      ],
     ],
-    [['county_operator', 'county_approver', 'city_reviewer', 'auditor'], [...permissions]],
+    [['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'auditor'], [...permissions]],
   ])('%j → %j', (input, expected) => {
     expect([...permissionsForRoles(input)].sort()).toEqual([...expected].sort());
   });
@@ -197,6 +280,8 @@ describe('integrator scopes', () => {
       'audit:read',
       'audit:verify',
       'registry:read',
+      'subsidy:read',
+      'policy:read',
     ]);
     expect(integratorScopes.some((s) => s.endsWith(':write'))).toBe(false);
   });
