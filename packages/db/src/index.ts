@@ -10,6 +10,7 @@ export * from './queries/jobs.js';
 export * from './queries/localities.js';
 export * from './queries/persons.js';
 export * from './queries/registry.js';
+export * from './queries/subsidy.js';
 export * as schema from './schema.js';
 export * from './sealing.js';
 export * from './seed.js';

@@ -182,7 +182,7 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
     expect(settings).toEqual({ datestyle: 'ISO, YMD', timezone: 'UTC' });
   });
 
-  it('every tenant table has RLS enabled and forced with the one tenant policy (plus conflict detection for the owner)', async () => {
+  it('every tenant table has RLS enabled and forced with the one tenant policy (plus conflict detection for the owner, public reading of policy)', async () => {
     const rows = rowsOf<{ table: string; enabled: boolean; forced: boolean; policies: string[] }>(
       await t.admin.orm.execute(sql`
         SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
@@ -207,16 +207,26 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'imports',
         'import_rows',
         'registry_verifications',
+        'policy_overrides',
+        'payment_mode_settings',
+        'payment_batches',
+        'payment_lines',
+        'payment_exclusions',
+        'payment_returns',
+        'payment_return_exceptions',
         ...crossCounty,
       ].sort(),
     );
     for (const r of rows) {
       expect(r, r.table).toMatchObject({ enabled: true, forced: true });
       // Only the owner's conflict-detection function looks across counties; the API role never does.
+      // Published policy is public: anyone reads it, a province writes only its own.
       expect(r.policies, r.table).toEqual(
         crossCounty.includes(r.table)
           ? ['conflict_detection:houfu_owner', 'tenant_scope:public']
-          : ['tenant_scope:public'],
+          : r.table === 'policy_overrides'
+            ? ['public_read:public', 'tenant_scope:public']
+            : ['tenant_scope:public'],
       );
     }
   });

@@ -203,7 +203,7 @@ export type RegistrySummaryLevel = RegistryGroupLevel | 'village';
  * SQL for the unit a county code groups under: its province, its city (a county directly
  * administered by its province — city digits 90 — is its own unit), or the county itself.
  */
-function groupKey(level: RegistryGroupLevel, column: SQL): SQL {
+export function groupKey(level: RegistryGroupLevel, column: SQL): SQL {
   switch (level) {
     case 'province':
       return sql`((${column}) / 10000) * 10000`;
@@ -215,7 +215,7 @@ function groupKey(level: RegistryGroupLevel, column: SQL): SQL {
 }
 
 /** The dictionary units of a level within a range (the 90 pseudo-city's counties stand for themselves). */
-function divisionUnits(level: RegistryGroupLevel, range: DivisionRange): SQL {
+export function divisionUnits(level: RegistryGroupLevel, range: DivisionRange): SQL {
   const within = sql`code BETWEEN ${range.lo} AND ${range.hi}`;
   switch (level) {
     case 'province':
