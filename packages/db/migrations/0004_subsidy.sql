@@ -251,5 +251,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON payment_mode_settings TO houfu_api;
 GRANT SELECT, INSERT, UPDATE ON payment_batches TO houfu_api;
 GRANT SELECT, INSERT, UPDATE, DELETE ON payment_lines TO houfu_api;
 GRANT SELECT, INSERT, DELETE ON payment_exclusions TO houfu_api;
-GRANT SELECT, INSERT ON payment_returns TO houfu_api;
+GRANT SELECT, INSERT, UPDATE ON payment_returns TO houfu_api;
 GRANT SELECT, INSERT, UPDATE ON payment_return_exceptions TO houfu_api;

@@ -61,6 +61,10 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
         statement_timeout: statementTimeoutMs,
         idle_in_transaction_session_timeout: statementTimeoutMs,
         lock_timeout: statementTimeoutMs,
+        // A killed API process leaves its backend running the current statement (and holding its
+        // locks) until it next writes to the socket; PostgreSQL checks the client every second
+        // instead and ends the work of a client that is gone.
+        client_connection_check_interval: 1000,
         // Timestamps come back as ISO text in UTC whatever the server's defaults: parsed exactly,
         // and audit hashes computed over them stay stable.
         DateStyle: 'ISO, YMD',

@@ -296,6 +296,28 @@ export interface RegularBatchInput {
 }
 
 /**
+ * Runs whole-county statements with hash joins: under RLS, and over rows written moments ago (no
+ * planner statistics yet: PGlite never analyses, autovacuum comes later), the planner's estimates are
+ * far too small and it picks nested loops that are quadratic on a county (a minute for 10,000 lines).
+ * Nested loops are off for `work`, and JIT with them (the one nested loop left would otherwise cost a
+ * JIT compilation of ~0.7 s on PostgreSQL); both are restored afterwards.
+ */
+async function withHashJoins<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  const [settings] = rowsOf<{ nestloop: string; jit: string }>(
+    await tx.execute(
+      sql`SELECT current_setting('enable_nestloop') AS nestloop, current_setting('jit') AS jit`,
+    ),
+  );
+  await tx.execute(sql`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`);
+  const result = await work();
+  await tx.execute(
+    sql`SELECT set_config('enable_nestloop', ${settings?.nestloop ?? 'on'}, true),
+               set_config('jit', ${settings?.jit ?? 'on'}, true)`,
+  );
+  return result;
+}
+
+/**
  * The regular batch of a county and period, set-based: one statement evaluates the entitlement of
  * every person of the county (mirroring `entitlement` in packages/domain/src/subsidy.ts, checked
  * against it by the test suite), inserts the due lines in a stable order (village, household, ID)
@@ -305,11 +327,49 @@ export interface RegularBatchInput {
  * number is left unused.
  */
 export async function computeRegularBatch(tx: Tx, i: RegularBatchInput): Promise<void> {
+  const judged = judgedPersons(i);
+  await withHashJoins(tx, async () => {
+    await tx.execute(sql`
+    ${judged}
+    INSERT INTO payment_lines (division_code, batch_id, line_no, reference, period, person_id, id_hash, id_masked,
+                               name, village_code, bank_name, bank_account_sealed, bank_account_masked,
+                               amount_fen, project_fen)
+    SELECT ${i.county}, ${i.batchId}::uuid, n.line_no,
+           ${i.batchNo} || '-' || lpad(n.line_no::text, 7, '0'), ${i.period}, n.person_id, n.id_hash, n.id_masked,
+           n.name, n.village_code, n.bank_name, n.bank_account_sealed, n.bank_account_masked,
+           n.cash_part, n.amount - n.cash_part
+    FROM (SELECT j.*, row_number() OVER (ORDER BY j.village_code, j.household_no, j.id_masked, j.person_id)::int
+                   AS line_no
+          FROM judged j WHERE j.due) AS n
+    ON CONFLICT (id_hash, period) WHERE outcome <> 'failed' DO NOTHING`);
+    // A second statement, probing the inserted lines by index: the RLS predicates leave the planner
+    // little to estimate with, and a join against the lines of the same statement was planned as a
+    // nested loop over every pair (quadratic).
+    await tx.execute(sql`
+    ${judged}
+    INSERT INTO payment_exclusions (division_code, batch_id, person_id, village_code, name, id_masked, status,
+                                    reasons, amount_fen, project_fen)
+    SELECT ${i.county}, ${i.batchId}::uuid, j.person_id, j.village_code, j.name, j.id_masked, j.status,
+           CASE WHEN j.due THEN ARRAY['already_paid'] ELSE j.reasons END,
+           j.amount,
+           CASE WHEN j.due THEN 0
+                WHEN j.in_window AND (j.status = 'removed' OR (j.status = 'registered' AND j.cash_part = 0))
+                  THEN j.amount
+                ELSE 0 END
+    FROM judged j
+    WHERE NOT j.due
+       OR NOT EXISTS (SELECT 1 FROM payment_lines l WHERE l.division_code = ${i.county}
+                        AND l.person_id = j.person_id AND l.batch_id = ${i.batchId}::uuid)`);
+  });
+}
+
+/** The `WITH … judged AS (…)` prefix: every person of the county with their entitlement (see above). */
+function judgedPersons(i: RegularBatchInput): SQL {
   const villages = [...i.villageCashPercent.keys()].map(String);
   const percents = [...i.villageCashPercent.values()].map(String);
   const ids = [...i.derivedStatus.keys()];
   const statuses = [...i.derivedStatus.values()];
-  await tx.execute(sql`
+  return sql`
     WITH modes AS (
       SELECT v::bigint AS village_code, pct::int AS cash_percent
       FROM unnest(${sql.param(villages)}::text[], ${sql.param(percents)}::text[]) AS m (v, pct)
@@ -358,31 +418,7 @@ export async function computeRegularBatch(tx: Tx, i: RegularBatchInput): Promise
                          AND e.bank_account_sealed IS NULL THEN 'no_bank_account' END
              ], NULL) AS reasons
       FROM ent e
-    ), lines AS (
-      INSERT INTO payment_lines (division_code, batch_id, line_no, reference, period, person_id, id_hash, id_masked,
-                                 name, village_code, bank_name, bank_account_sealed, bank_account_masked,
-                                 amount_fen, project_fen)
-      SELECT ${i.county}, ${i.batchId}::uuid, n.line_no,
-             ${i.batchNo} || '-' || lpad(n.line_no::text, 7, '0'), ${i.period}, n.person_id, n.id_hash, n.id_masked,
-             n.name, n.village_code, n.bank_name, n.bank_account_sealed, n.bank_account_masked,
-             n.cash_part, n.amount - n.cash_part
-      FROM (SELECT j.*, row_number() OVER (ORDER BY j.village_code, j.household_no, j.id_masked, j.person_id)::int
-                     AS line_no
-            FROM judged j WHERE j.due) AS n
-      ON CONFLICT (id_hash, period) WHERE outcome <> 'failed' DO NOTHING
-      RETURNING person_id
-    )
-    INSERT INTO payment_exclusions (division_code, batch_id, person_id, village_code, name, id_masked, status,
-                                    reasons, amount_fen, project_fen)
-    SELECT ${i.county}, ${i.batchId}::uuid, j.person_id, j.village_code, j.name, j.id_masked, j.status,
-           CASE WHEN j.due THEN ARRAY['already_paid'] ELSE j.reasons END,
-           j.amount,
-           CASE WHEN j.due THEN 0
-                WHEN j.in_window AND (j.status = 'removed' OR (j.status = 'registered' AND j.cash_part = 0))
-                  THEN j.amount
-                ELSE 0 END
-    FROM judged j
-    WHERE NOT j.due OR NOT EXISTS (SELECT 1 FROM lines l WHERE l.person_id = j.person_id)`);
+    )`;
 }
 
 /**
@@ -739,6 +775,22 @@ export async function writeOffLine(
     WHERE division_code = ${line.divisionCode} AND reference = ${line.reference}`);
 }
 
+/**
+ * The batch number of the reissue that pays a failed line again, if any (a cancelled reissue keeps
+ * no lines, so this is a computing, draft or later batch).
+ */
+export async function reissuingBatchNo(
+  tx: Tx,
+  line: Pick<PaymentLine, 'divisionCode' | 'reference'>,
+): Promise<string | undefined> {
+  const [row] = rowsOf<{ batch_no: string }>(
+    await tx.execute(sql`SELECT b.batch_no FROM payment_lines r
+      JOIN payment_batches b ON b.division_code = r.division_code AND b.id = r.batch_id
+      WHERE r.division_code = ${line.divisionCode} AND r.reissue_of = ${line.reference} LIMIT 1`),
+  );
+  return row?.batch_no;
+}
+
 // ── Bank returns ────────────────────────────────────────────────────────────────────────────────
 
 export interface PaymentReturn {
@@ -842,8 +894,9 @@ export async function applyPaymentReturn(
       RETURNING id`),
   );
   if (!created) throw new Error('return not inserted');
-  const [row] = rowsOf<Record<string, unknown>>(
-    await tx.execute(sql`
+  const [row] = await withHashJoins(tx, async () =>
+    rowsOf<Record<string, unknown>>(
+      await tx.execute(sql`
       WITH f AS (
         SELECT r.row_no::int AS row_no, r.reference, r.amount::bigint AS amount, r.result,
                nullif(r.reason, '') AS reason
@@ -892,6 +945,7 @@ export async function applyPaymentReturn(
         FROM control
        WHERE r.division_code = ${county} AND r.id = ${created.id}::uuid
       RETURNING ${returnColumns}`),
+    ),
   );
   if (!row) throw new Error('return not recorded');
   return toReturn(row);
@@ -976,7 +1030,6 @@ export interface SubsidySummaryRow {
   code: number;
   name: string | null;
   period: string;
-  batches: number;
   lines: number;
   dueFen: number;
   paid: number;
@@ -1012,7 +1065,7 @@ export async function subsidySummary(
   const rows = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`
       WITH l AS (
-        SELECT ${lineKey} AS code, l.period, count(DISTINCT l.batch_id)::int AS batches, count(*)::int AS lines,
+        SELECT ${lineKey} AS code, l.period, count(*)::int AS lines,
                sum(l.amount_fen) AS due_fen,
                count(*) FILTER (WHERE l.outcome = 'paid')::int AS paid,
                coalesce(sum(l.amount_fen) FILTER (WHERE l.outcome = 'paid'), 0) AS paid_fen,
@@ -1025,14 +1078,13 @@ export async function subsidySummary(
         WHERE l.division_code BETWEEN ${f.range.lo} AND ${f.range.hi}
         GROUP BY 1, 2
       ), x AS (
-        SELECT ${exclKey} AS code, b.period, count(DISTINCT x.batch_id)::int AS batches, sum(x.project_fen) AS project_fen
+        SELECT ${exclKey} AS code, b.period, sum(x.project_fen) AS project_fen
         FROM payment_exclusions x
         JOIN payment_batches b ON b.division_code = x.division_code AND b.id = x.batch_id AND ${live} ${period}
         WHERE x.division_code BETWEEN ${f.range.lo} AND ${f.range.hi} AND x.project_fen > 0
         GROUP BY 1, 2
       ), units AS (${units})
       SELECT coalesce(l.code, x.code) AS code, u.name, coalesce(l.period, x.period) AS period,
-             greatest(coalesce(l.batches, 0), coalesce(x.batches, 0)) AS batches,
              coalesce(l.lines, 0) AS lines, coalesce(l.due_fen, 0)::text AS due_fen, coalesce(l.paid, 0) AS paid,
              coalesce(l.paid_fen, 0)::text AS paid_fen, coalesce(l.failed, 0) AS failed,
              coalesce(l.failed_fen, 0)::text AS failed_fen, coalesce(l.pending, 0) AS pending,
@@ -1045,7 +1097,6 @@ export async function subsidySummary(
     code: Number(r.code),
     name: (r.name as string | null) ?? null,
     period: String(r.period),
-    batches: Number(r.batches),
     lines: Number(r.lines),
     dueFen: Number(r.due_fen),
     paid: Number(r.paid),

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { today as todayOf } from '../../lib/dates.js';
 import { etagOf, requireIfMatch } from '../../lib/etag.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
-import { policyValue } from '../../lib/policy.js';
+import { loadPolicyValue } from '../../lib/policy.js';
 import { ApiError } from '../../lib/problem.js';
 import { serviceContext } from '../../lib/service-context.js';
 import type { AppEnv } from '../../lib/types.js';
@@ -231,7 +231,7 @@ export const getPersonStatus: RouteHandler<typeof routes.getPersonStatus, AppEnv
   const on = c.req.valid('query').on ?? today(c);
   const history = await service.personHistory(c.var.tx, person, on);
   const status = statusOn(history.domain, on, history.ctx);
-  const rule = policyValue(supportWindowParameter, person.divisionCode, on).value;
+  const rule = (await loadPolicyValue(c.var.tx, supportWindowParameter, person.divisionCode, on)).value;
   return c.json(
     {
       person_id: person.id,

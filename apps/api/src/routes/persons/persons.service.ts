@@ -39,7 +39,7 @@ import {
 } from '@houfu/domain';
 import { today as todayOf } from '../../lib/dates.js';
 import { etagOf } from '../../lib/etag.js';
-import { policyValue } from '../../lib/policy.js';
+import { loadPolicyValue } from '../../lib/policy.js';
 import { ApiError } from '../../lib/problem.js';
 import type { ServiceContext } from '../../lib/service-context.js';
 
@@ -404,7 +404,10 @@ const asDomainEvent = (e: PersonEventRecord): PersonEvent => ({
   recordedAt: e.recordedAt.toISOString(),
 });
 
-/** What the status rules need for one person: the province's removal rule and the review dates. */
+/**
+ * What the status rules need for one person: the province's removal rule (with its stored overrides)
+ * and the review dates.
+ */
 export async function statusContext(
   tx: Tx,
   person: Pick<Person, 'divisionCode' | 'registeredOn'>,
@@ -412,7 +415,7 @@ export async function statusContext(
 ): Promise<StatusContext> {
   return {
     registeredOn: person.registeredOn,
-    removalRule: policyValue(removalEffectiveParameter, person.divisionCode, on).value,
+    removalRule: (await loadPolicyValue(tx, removalEffectiveParameter, person.divisionCode, on)).value,
     annualReviews: await verificationDates(tx, person.divisionCode),
   };
 }

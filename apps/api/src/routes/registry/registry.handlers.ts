@@ -10,6 +10,7 @@ import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import { contentDisposition } from '../../lib/files.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
+import { groupByOf } from '../../lib/params.js';
 import { ApiError } from '../../lib/problem.js';
 import { serviceContext } from '../../lib/service-context.js';
 import type { AppEnv } from '../../lib/types.js';
@@ -78,16 +79,6 @@ const toVerification = (v: RegistryVerificationWithName) => ({
   submitted_at: v.submittedAt.toISOString(),
 });
 
-/** `group_by`, or its spelling `groupBy`; both at once must agree. */
-function groupBy<T extends string>(q: { group_by?: T | undefined; groupBy?: T | undefined }): T | undefined {
-  if (q.group_by !== undefined && q.groupBy !== undefined && q.group_by !== q.groupBy) {
-    throw new ApiError('validation_failed', 'Send group_by or groupBy, not two different values.', [
-      { field: 'query.groupBy', message: 'Differs from group_by', code: 'conflicting_parameters' },
-    ]);
-  }
-  return q.group_by ?? q.groupBy;
-}
-
 export const preview: RouteHandler<typeof previewVerification, AppEnv> = async (c) => {
   const q = c.req.valid('query');
   const computed = await service.previewVerification(registryContext(c), { year: q.year, county: q.county });
@@ -130,7 +121,7 @@ export const list: RouteHandler<typeof listVerifications, AppEnv> = async (c) =>
   const result = await service.listVerifications(registryContext(c), {
     year: q.year,
     division: q.division,
-    groupBy: groupBy(q),
+    groupBy: groupByOf(q),
     after: after ? { divisionCode: after[0], year: after[1] } : undefined,
     limit: q.limit + 1,
   });
@@ -280,7 +271,7 @@ export const summary: RouteHandler<typeof getRegistrySummary, AppEnv> = async (c
   const q = c.req.valid('query');
   const s = await service.summary(registryContext(c), {
     division: q.division,
-    groupBy: groupBy(q),
+    groupBy: groupByOf(q),
     on: q.on,
   });
   const counts = (r: typeof s.total) => ({

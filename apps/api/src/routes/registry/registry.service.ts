@@ -48,6 +48,7 @@ import {
   type VerificationResult,
 } from '@houfu/domain';
 import { today } from '../../lib/dates.js';
+import { loadParameter, loadProvinceParameters } from '../../lib/policy.js';
 import { ApiError, type FieldError } from '../../lib/problem.js';
 import {
   type Context as PersonsContext,
@@ -323,7 +324,11 @@ export async function publicNotice(ctx: Context, input: { village: number; year:
   const removalRule: RemovalEffectiveRule = 'event_date';
   let window: SupportWindowRule;
   try {
-    window = parameterValue(supportWindowParameter, county, yearEnd).value;
+    window = parameterValue(
+      await loadParameter(ctx.tx, supportWindowParameter, county),
+      county,
+      yearEnd,
+    ).value;
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new ApiError('unprocessable', `No support policy was in force on ${yearEnd}.`, [
@@ -560,9 +565,12 @@ export async function summary(
   const range: DivisionRange = scopeOf(division.code);
   const provinces =
     level === 'nation' ? await provincesWithin(ctx.tx, range) : [division.code - (division.code % 10_000)];
+  // Each province's window with its stored overrides (one query for all of them).
+  const windowRules = await loadProvinceParameters(ctx.tx, supportWindowParameter, provinces);
   const windows = provinces.flatMap((province) => {
+    const rule = windowRules.get(province) ?? supportWindowParameter;
     try {
-      return [supportWindowOnDate(province, parameterValue(supportWindowParameter, province, on).value, on)];
+      return [supportWindowOnDate(province, parameterValue(rule, province, on).value, on)];
     } catch (error) {
       if (error instanceof RangeError) return []; // no support policy in force that day: nobody supported
       throw error;
