@@ -14,6 +14,7 @@ import { rateLimit } from './middleware/rate-limit.js';
 import { tenantTransaction } from './middleware/tenant.js';
 import { registerDocsPage, registerOpenApi } from './openapi.js';
 import audit from './routes/audit/audit.index.js';
+import disbursements from './routes/disbursements/disbursements.index.js';
 import divisions from './routes/divisions/divisions.index.js';
 import imports from './routes/imports/imports.index.js';
 import jobs from './routes/jobs/jobs.index.js';
@@ -21,6 +22,7 @@ import localities from './routes/localities/localities.index.js';
 import me from './routes/me/me.index.js';
 import { createOAuthRouter } from './routes/oauth/oauth.index.js';
 import persons from './routes/persons/persons.index.js';
+import policy from './routes/policy/policy.index.js';
 import registry from './routes/registry/registry.index.js';
 import system from './routes/system/system.index.js';
 
@@ -28,8 +30,12 @@ import system from './routes/system/system.index.js';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const PUBLIC_V1 = new Set(['/v1/oauth/token']);
-/** POST routes whose body is a file streamed to the database, exempt from the 1 MiB JSON limit. */
-const STREAMING_UPLOADS = new Set(['/v1/imports']);
+/**
+ * POST routes whose body is a file (a registry import, a bank return), exempt from the 1 MiB JSON
+ * limit: they count the bytes themselves against HOUFU_IMPORT_MAX_BYTES.
+ */
+const isFileUpload = (path: string) =>
+  path === '/v1/imports' || /^\/v1\/disbursements\/[^/]+\/returns$/.test(path);
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
@@ -78,15 +84,13 @@ export function createApp(deps: AppDeps) {
   });
   // File uploads stream into the database under their own cap (HOUFU_IMPORT_MAX_BYTES).
   app.use('*', (c, next) =>
-    c.req.method === 'POST' && STREAMING_UPLOADS.has(c.req.path) ? next() : jsonBodyLimit(c, next),
+    c.req.method === 'POST' && isFileUpload(c.req.path) ? next() : jsonBodyLimit(c, next),
   );
   const tooLong = () => new HTTPException(504, { message: 'The request took too long.' });
   const requestTimeout = timeout(deps.config.HOUFU_REQUEST_TIMEOUT_MS, tooLong);
   const uploadTimeout = timeout(deps.config.HOUFU_UPLOAD_TIMEOUT_MS, tooLong);
   app.use('/v1/*', (c, next) =>
-    c.req.method === 'POST' && STREAMING_UPLOADS.has(c.req.path)
-      ? uploadTimeout(c, next)
-      : requestTimeout(c, next),
+    c.req.method === 'POST' && isFileUpload(c.req.path) ? uploadTimeout(c, next) : requestTimeout(c, next),
   );
   app.use('/v1/*', async (c, next) => {
     c.header('cache-control', 'no-store');
@@ -103,6 +107,8 @@ export function createApp(deps: AppDeps) {
     imports,
     jobs,
     registry,
+    policy,
+    disbursements,
     audit,
   ] as const;
   for (const r of routes) app.route('/', r);

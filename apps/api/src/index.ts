@@ -8,6 +8,7 @@ export { createLogger, type Logger } from './lib/logger.js';
 export type { AppDeps } from './lib/types.js';
 export { openApiConfig } from './openapi.js';
 export { openApiDocument } from './openapi-document.js';
+export { approveBatch, createBatch } from './routes/disbursements/disbursements.service.js';
 export { createImport } from './routes/imports/imports.service.js';
 export { createApiClient, revokeClient } from './routes/oauth/oauth.service.js';
 export { createPerson, recordPersonEvent } from './routes/persons/persons.service.js';

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 /** Test support: the app in-process on a fresh test database, tokens and factories (used by api, sdk and cli tests). */
 import {
   appendAudit,
   createSealer,
   type Database,
-  generateDataKey,
   insertLocality,
   type Locality,
   type Sealer,
@@ -20,6 +19,7 @@ import {
   type Role,
   townshipCodeFrom9,
 } from '@houfu/domain';
+import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { ephemeralKeyStore, type KeyStore } from './auth/keys.js';
 import { signUserToken, type TokenSettings, tokenSettingsFrom } from './auth/tokens.js';
@@ -57,11 +57,16 @@ export interface TestAppOptions {
   jobs?: Omit<JobRunnerOptions, 'db' | 'logger' | 'handlers'>;
 }
 
+/** The data key of every test app (a fixed, public test value). */
+const TEST_DATA_KEY = createHash('sha256').update('houfu test data key').digest();
+
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const keys = await ephemeralKeyStore();
   const config = { ...configSchema.parse({}), ...options.config };
-  const sealer = createSealer(generateDataKey());
+  // One data key for every test app: test files share one PostgreSQL database, and a batch or a
+  // report of a county may hold persons another file sealed.
+  const sealer = createSealer(TEST_DATA_KEY);
   const logger = options.logStream ? createLogger('info', options.logStream) : createLogger('silent');
   const now = options.now ?? (() => new Date());
   const jobs = createAppJobRunner(
@@ -248,4 +253,161 @@ export async function makePerson(
     if (!person) throw new Error('person not inserted');
     return { id: person.id, householdId, villageCode: village, nationalId: parsed.value, name };
   });
+}
+
+/** One person for {@link makePersons}. */
+export interface BulkPersonSpec {
+  village: number;
+  /** Persons with the same key share a household (default: one household each). */
+  household?: string;
+  name?: string;
+  relocationDate?: string;
+  registeredOn?: string;
+  /** Digits; none: no bank account. */
+  bankAccount?: string;
+}
+
+/**
+ * Bulk factory: households and persons of `county` in two set-based inserts, written as the county
+ * with the app's sealer (the column shapes of {@link makePerson}), for tests that need thousands.
+ * National IDs are generated unique within the call. Returns the person ids in spec order.
+ */
+export async function makePersons(
+  t: { db: Database; sealer: Sealer },
+  county: number,
+  specs: readonly BulkPersonSpec[],
+): Promise<{ ids: string[]; nationalIds: string[] }> {
+  const households = new Map<string, { id: string; village: number }>();
+  const base = Math.floor(Math.random() * 10_000);
+  const rows = specs.map((s, i) => {
+    const key = s.household ?? `p${i}`;
+    if (!households.has(key)) households.set(key, { id: randomUUID(), village: s.village });
+    // A distinct (birth date, sequence) per person: 20,000 days × 1,000 sequences.
+    const n = base * 1_000 + i;
+    const birth = new Date(Date.UTC(1940, 0, 1) + (Math.floor(n / 1000) % 20_000) * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+    const nid = makeNationalId(county, birth, n % 1000);
+    const parsed = parseNationalId(nid);
+    if (!parsed.ok) throw new Error(`invalid test ID ${nid}`);
+    return {
+      id: randomUUID(),
+      household: households.get(key)?.id as string,
+      name: s.name ?? `移民${i + 1}`,
+      hash: t.sealer.lookupHash(nid).toString('hex'),
+      sealed: t.sealer.seal(nid).toString('hex'),
+      masked: maskNationalId(nid),
+      sex: parsed.sex,
+      birth: parsed.birthDate,
+      relocation: s.relocationDate ?? '2003-05-01',
+      registered: s.registeredOn ?? s.relocationDate ?? '2003-05-01',
+      bankSealed: s.bankAccount ? t.sealer.seal(s.bankAccount).toString('hex') : '',
+      bankMasked: s.bankAccount ? maskBankAccount(s.bankAccount) : '',
+      nid,
+    };
+  });
+  const col = <K extends keyof (typeof rows)[number]>(k: K) => sql.param(rows.map((r) => String(r[k])));
+  const hh = [...households.entries()];
+  await withDivision(t.db, county, async (tx) => {
+    await tx.execute(sql`
+      INSERT INTO households (division_code, id, household_no, village_code)
+      SELECT ${county}::int, id::uuid, 'B' || left(id, 12), village::bigint
+      FROM unnest(${sql.param(hh.map(([, h]) => h.id))}::text[], ${sql.param(hh.map(([, h]) => String(h.village)))}::text[])
+        AS h (id, village)`);
+    await tx.execute(sql`
+      INSERT INTO persons (division_code, id, household_id, relationship, name, id_hash, id_sealed, id_masked, sex,
+                           birth_date, reservoir, relocation_date, relocatee_kind, registered_on, bank_name,
+                           bank_account_sealed, bank_account_masked)
+      SELECT ${county}::int, id::uuid, hh::uuid, 'head', name, decode(hash, 'hex'), decode(sealed, 'hex'), masked, sex,
+             birth::date, '三峡水库', relocation::date, 'original', registered::date,
+             CASE WHEN bank_sealed = '' THEN NULL ELSE '农村信用社' END,
+             CASE WHEN bank_sealed = '' THEN NULL ELSE decode(bank_sealed, 'hex') END, nullif(bank_masked, '')
+      FROM unnest(${col('id')}::text[], ${col('household')}::text[], ${col('name')}::text[], ${col('hash')}::text[],
+                  ${col('sealed')}::text[], ${col('masked')}::text[], ${col('sex')}::text[], ${col('birth')}::text[],
+                  ${col('relocation')}::text[], ${col('registered')}::text[], ${col('bankSealed')}::text[],
+                  ${col('bankMasked')}::text[])
+        AS p (id, hh, name, hash, sealed, masked, sex, birth, relocation, registered, bank_sealed, bank_masked)`);
+  });
+  return { ids: rows.map((r) => r.id), nationalIds: rows.map((r) => r.nid) };
+}
+
+/** How far {@link makeDisbursement} takes a batch. */
+export type DisbursementStage = 'draft' | 'approved' | 'exported' | 'returned';
+
+/**
+ * Factory: a regular payment batch of `county` for `period`, through the API (a clerk prepares, the
+ * job computes, an approver approves, the clerk downloads the bank file), taken to `stage`.
+ * `returned` also applies a return file in which the first line failed, the others were paid, and one
+ * row carries an unknown reference: a failed line and an open exception. The county needs persons.
+ */
+export async function makeDisbursement(
+  t: TestApp,
+  county: number,
+  period: string,
+  stage: DisbursementStage,
+): Promise<{ id: string; contentHash: string; references: string[]; exceptionId?: string; failed?: string }> {
+  const clerk = await t.token(county, ['county_operator'], `user:factory-clerk:${county}`);
+  const approver = await t.token(county, ['county_approver'], `user:factory-approver:${county}`);
+  const must = async (res: Response, status: number) => {
+    if (res.status !== status) throw new Error(`${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+  const created = await must(
+    await t.call('POST', '/v1/disbursements', {
+      token: clerk,
+      body: { period },
+      headers: { 'idempotency-key': randomUUID() },
+    }),
+    202,
+  );
+  const id = created.id as string;
+  await t.jobs.runUntilIdle();
+  const batch = await must(await t.call('GET', `/v1/disbursements/${id}`, { token: clerk }), 200);
+  const contentHash = batch.content_hash as string;
+  const page = await must(
+    await t.call('GET', `/v1/disbursements/${id}/lines?limit=200`, { token: clerk }),
+    200,
+  );
+  const lines = page.data as { reference: string; amount_fen: number }[];
+  const references = lines.map((l) => l.reference);
+  if (stage === 'draft') return { id, contentHash, references };
+  await must(
+    await t.call('POST', `/v1/disbursements/${id}/approve`, {
+      token: approver,
+      body: { content_hash: contentHash },
+    }),
+    200,
+  );
+  if (stage === 'approved') return { id, contentHash, references };
+  const file = await t.call('POST', `/v1/disbursements/${id}/bank-file`, {
+    token: clerk,
+    body: { format: 'csv', reason: '测试报送' },
+  });
+  if (file.status !== 200) throw new Error(`${file.status} ${await file.text()}`);
+  await file.arrayBuffer();
+  if (stage === 'exported') return { id, contentHash, references };
+  const yuan = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+  const rows = lines.map((l, i) =>
+    i === 0
+      ? `${l.reference},${yuan(l.amount_fen)},失败,账户已销户`
+      : `${l.reference},${yuan(l.amount_fen)},成功,`,
+  );
+  const unknown = `${county}-2000-H1-99-0000001`;
+  const csv = ['参考号,金额,结果,失败原因', ...rows, `${unknown},300.00,成功,`].join('\n');
+  await must(
+    await t.call('POST', `/v1/disbursements/${id}/returns`, {
+      token: clerk,
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    }),
+    201,
+  );
+  const exceptions = await must(
+    await t.call('GET', `/v1/disbursements/${id}/exceptions`, { token: clerk }),
+    200,
+  );
+  const exception = (exceptions.data as { id: string; reference: string }[]).find(
+    (e) => e.reference === unknown,
+  );
+  return { id, contentHash, references, exceptionId: exception?.id, failed: references[0] };
 }

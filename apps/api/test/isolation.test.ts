@@ -20,7 +20,14 @@ import {
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../src/index.js';
-import { createTestApp, makeNationalId, makePerson, makeTownship, type TestApp } from './helpers.js';
+import {
+  createTestApp,
+  makeDisbursement,
+  makeNationalId,
+  makePerson,
+  makeTownship,
+  type TestApp,
+} from './helpers.js';
 
 const OWNER = 420581; // 宜都市
 const OWNER_CITY = 420500; // 宜昌市, which reviews 420581's conflicts
@@ -62,7 +69,7 @@ const operations = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
       label: `${method.toUpperCase()} ${path}`,
     })),
 );
-const templated = (path: string) => /\{(id|code)\}/.test(path);
+const templated = (path: string) => /\{(id|code|reference)\}/.test(path);
 const tenant = (o: { base: string }) => !SHARED.has(o.base);
 const reads = operations.filter((o) => o.method === 'GET' && templated(o.path) && tenant(o));
 const writes = operations.filter((o) => ['POST', 'PATCH', 'PUT'].includes(o.method) && templated(o.path));
@@ -133,6 +140,8 @@ interface Fixture {
   owner: number;
   /** Also listed in 420582's lists legitimately (a conflict's id is shown to both counties). */
   sharedWithSameCity?: boolean;
+  /** Values of the path's other parameters (`{from}` of a dated setting). */
+  params?: Record<string, string>;
 }
 
 let t: TestApp;
@@ -230,8 +239,60 @@ beforeAll(async () => {
     owner: OWNER_CITY,
     sharedWithSameCity: true,
   };
+
+  // A village's own payment mode 扶持方式 (far in the future: no batch of the county reaches it).
+  const modeSource = `村民代表大会决议 ${run}`;
+  await withDivision(t.db, OWNER, (tx) =>
+    tx.execute(sql`INSERT INTO payment_mode_settings
+        (division_code, locality_code, effective_from, mode, cash_percent, source, set_by)
+      VALUES (${OWNER}, ${village}, '2090-01-01', 'project', 0, ${modeSource}, 'user:isolation:owner')`),
+  );
+  // A payment batch of the county, exported, with a bank return: a failed line and an open exception.
+  const free = await freePeriod(OWNER);
+  const batch = await makeDisbursement(t, OWNER, free, 'returned');
+  fixtures['/v1/disbursements'] = {
+    id: batch.id,
+    identifying: [batch.contentHash, person.name],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
+  fixtures['/v1/disbursement-exceptions'] = {
+    id: batch.exceptionId as string,
+    identifying: [batch.id],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
+  fixtures['/v1/payment-lines'] = {
+    id: batch.failed as string,
+    identifying: [batch.id, person.name],
+    missing: `${OWNER}-2000-H1-98-0000001`,
+    owner: OWNER,
+  };
+
+  fixtures['/v1/policy/payment-modes'] = {
+    id: String(village),
+    identifying: [modeSource, made.villages[0]?.name as string],
+    // A village of a township makeTownship never makes (it draws 200–999).
+    missing: String(townshipCodeFrom9(OWNER * 1000 + 150) + 1),
+    owner: OWNER,
+    params: { from: '2090-01-01' },
+  };
 });
 afterAll(() => t.close());
+
+/** A semi-annual period with no live batch of the county yet (a shared database may hold others). */
+async function freePeriod(county: number): Promise<string> {
+  const used = new Set(
+    rowsOf<{ period: string }>(
+      await t.admin.orm.execute(sql`SELECT period FROM payment_batches WHERE division_code = ${county}
+        AND kind = 'regular' AND status NOT IN ('cancelled', 'failed')`),
+    ).map((r) => r.period),
+  );
+  for (let year = 2007; year <= 2025; year += 1) {
+    for (const half of ['H1', 'H2']) if (!used.has(`${year}-${half}`)) return `${year}-${half}`;
+  }
+  throw new Error(`no free period for ${county}`);
+}
 
 function fixtureOf(o: { base: string; label: string }): Fixture {
   const fixture = fixtures[o.base];
@@ -241,7 +302,9 @@ function fixtureOf(o: { base: string; label: string }): Fixture {
   ).toBeDefined();
   return fixture as Fixture;
 }
-const pathWith = (path: string, id: string) => path.replace(/\{\w+\}/, id);
+/** The path with `id` as its first parameter and the fixture's values for the others. */
+const pathWith = (path: string, id: string, params: Record<string, string> = {}) =>
+  path.replace(/\{\w+\}/, id).replace(/\{(\w+)\}/g, (m, name: string) => params[name] ?? m);
 
 /** The problem body with the request's own id (echoed in `detail`) and the request id blanked out. */
 function normalized(text: string, id: string) {
@@ -264,7 +327,7 @@ describe('reading another division’s resource by id answers 404, as for an id 
 
   it.each(reads.map((o) => [o.label, o] as const))('%s', async (label, o) => {
     const fixture = fixtureOf(o);
-    const path = pathWith(o.path, fixture.id);
+    const path = pathWith(o.path, fixture.id, fixture.params);
 
     // The fixture is valid: its owner reads it.
     const owner = await callerAt(o.permission, fixture.owner);
@@ -281,7 +344,9 @@ describe('reading another division’s resource by id answers 404, as for an id 
       expect(res.headers.get('content-type'), as).toMatch(/^application\/problem\+json/);
       for (const value of fixture.identifying) expect(text, `${as} leaks ${value}`).not.toContain(value);
       // Nothing tells it apart from an id that does not exist (the request's own id is echoed in both).
-      const missing = await t.call('GET', pathWith(o.path, fixture.missing), { token: caller.token });
+      const missing = await t.call('GET', pathWith(o.path, fixture.missing, fixture.params), {
+        token: caller.token,
+      });
       expect(missing.status, `${as}, missing id`).toBe(404);
       expect(normalized(text, fixture.id), as).toEqual(normalized(await missing.text(), fixture.missing));
     }
@@ -335,6 +400,10 @@ describe('lists of other divisions carry nothing of 420581', () => {
 // ── Writes by id ───────────────────────────────────────────────────────────────────────────────────
 
 /** The body's documented example (else its fields' examples), 12-digit codes pointed at the caller's own village. */
+/** A file body (a CSV upload) for an operation that takes one. */
+const fileBodyFor = (o: (typeof writes)[number]) =>
+  o.op.requestBody?.content?.['text/csv'] ? '参考号,金额,结果,失败原因\n' : undefined;
+
 function bodyFor(o: (typeof writes)[number]) {
   const schemaObject = resolve(o.op.requestBody?.content?.['application/json']?.schema);
   if (!schemaObject) return undefined;
@@ -357,7 +426,7 @@ describe('writing another division’s resource by id never succeeds and audits 
 
   it.each(writes.map((o) => [o.label, o] as const))('%s', async (label, o) => {
     const fixture = fixtureOf(o);
-    const path = pathWith(o.path, fixture.id);
+    const path = pathWith(o.path, fixture.id, fixture.params);
     const body = bodyFor(o);
     // The county next door: its role holding the permission, else its operator (who must meet 403).
     const sameCity =
@@ -374,10 +443,16 @@ describe('writing another division’s resource by id never succeeds and audits 
     for (const caller of [sameCity as Caller, ...others]) {
       const as = `${label} as ${caller.role}@${caller.division}`;
       const before = await auditHeads();
+      const file = fileBodyFor(o);
       const res = await t.call(o.method, path, {
         token: caller.token,
         ...(body ? { body } : {}),
-        headers: { 'idempotency-key': randomUUID(), ...(etag ? { 'if-match': etag } : {}) },
+        ...(file ? { body: file } : {}),
+        headers: {
+          'idempotency-key': randomUUID(),
+          ...(etag ? { 'if-match': etag } : {}),
+          ...(file ? { 'content-type': 'text/csv' } : {}),
+        },
       });
       const text = await res.text();
       expect([403, 404], `${as}: ${res.status} ${text}`).toContain(res.status);

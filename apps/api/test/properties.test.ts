@@ -11,13 +11,24 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../src/index.js';
-import { createTestApp, makePerson, makeTownship, problem, type TestApp } from './helpers.js';
+import {
+  createTestApp,
+  makeDisbursement,
+  makePerson,
+  makeTownship,
+  problem,
+  type TestApp,
+} from './helpers.js';
 
 // 远安县: written only by this file, so its audit head moves only when these requests do.
 const COUNTY = 420525;
 // 宜昌市, and 兴山县 beside it: the other county of a registration conflict the city reviews.
 const CITY = 420500;
 const OTHER_COUNTY = 420526;
+// 云南省 and 五华区: policy is written by a province (its overrides, its counties' payment modes); only
+// this file writes there.
+const PROVINCE = 530000;
+const PROVINCE_COUNTY = 530102;
 const SERVER_OWNED = [
   'division_code',
   'county_code',
@@ -33,6 +44,13 @@ let t: TestApp;
 let township: number;
 /** Ids of this county's resources, by the collection a `{id}` path belongs to. */
 const fixtures: Record<string, string> = {};
+/** Documented examples replaced by ones valid for this file's fixtures (a reviewed hash, a free period). */
+const exampleOverrides: Record<string, Record<string, unknown>> = {};
+/** Templated paths that are neither `{id}` nor a township `{code}`: the concrete path to write. */
+const concretePaths: Record<string, string> = {
+  '/v1/policy/parameters/{parameter}/provinces/{province}/values/{from}': `/v1/policy/parameters/subsidy.annual_standard/provinces/${PROVINCE}/values/2090-01-01`,
+  '/v1/policy/payment-modes/{code}/values/{from}': `/v1/policy/payment-modes/${PROVINCE_COUNTY}/values/2090-01-01`,
+};
 beforeAll(async () => {
   t = await createTestApp();
   const made = await makeTownship(t.db, COUNTY, 1);
@@ -50,7 +68,34 @@ beforeAll(async () => {
   await withDivision(t.db, OTHER_COUNTY, (tx) => detectConflicts(tx, OTHER_COUNTY, [twin.id]));
   const [conflict] = await withDivision(t.db, CITY, (tx) => tx.select().from(schema.registryConflicts));
   fixtures['/v1/registry/conflicts'] = conflict?.id as string;
+  // Payment batches in the states their writes need: a draft to approve (with the hash an approver
+  // reviewed as its example), and one reconciled with a failed line and an open exception; a free
+  // period to prepare.
+  const periods = await freePeriods(COUNTY, 3);
+  const draft = await makeDisbursement(t, COUNTY, periods[0] as string, 'draft');
+  const returned = await makeDisbursement(t, COUNTY, periods[1] as string, 'returned');
+  fixtures['/v1/disbursements'] = returned.id;
+  fixtures['/v1/disbursement-exceptions'] = returned.exceptionId as string;
+  concretePaths['/v1/disbursements/{id}/approve'] = `/v1/disbursements/${draft.id}/approve`;
+  concretePaths['/v1/payment-lines/{reference}/write-off'] = `/v1/payment-lines/${returned.failed}/write-off`;
+  exampleOverrides['/v1/disbursements/{id}/approve'] = { content_hash: draft.contentHash };
+  exampleOverrides['/v1/disbursements'] = { period: periods[2] };
 });
+
+/** Semi-annual periods with no live batch of the county yet (a shared database may hold others). */
+async function freePeriods(county: number, n: number): Promise<string[]> {
+  const rows = (await t.admin.orm.execute(
+    sql`SELECT period FROM payment_batches WHERE division_code = ${county} AND kind = 'regular'
+      AND status NOT IN ('cancelled', 'failed')`,
+  )) as unknown as { rows?: { period: string }[] } | { period: string }[];
+  const used = new Set((Array.isArray(rows) ? rows : (rows.rows ?? [])).map((r) => r.period));
+  const free: string[] = [];
+  for (let year = 2007; year <= 2025 && free.length < n; year += 1) {
+    for (const half of ['H1', 'H2'])
+      if (!used.has(`${year}-${half}`) && free.length < n) free.push(`${year}-${half}`);
+  }
+  return free;
+}
 afterAll(() => t.close());
 
 interface Property {
@@ -166,7 +211,8 @@ function bodies(properties: Record<string, Property>, example?: Record<string, u
 
 async function auditHead(): Promise<number> {
   const rows = (await t.admin.orm.execute(
-    sql`SELECT sum(seq) AS seq FROM audit_heads WHERE division_code IN (${COUNTY}, ${CITY}, ${OTHER_COUNTY})`,
+    sql`SELECT sum(seq) AS seq FROM audit_heads
+      WHERE division_code IN (${COUNTY}, ${CITY}, ${OTHER_COUNTY}, ${PROVINCE}, ${PROVINCE_COUNTY})`,
   )) as unknown as { rows?: { seq: string }[] } | { seq: string }[];
   const list = Array.isArray(rows) ? rows : (rows.rows ?? []);
   return Number(list[0]?.seq ?? 0);
@@ -178,22 +224,27 @@ describe('write operations never answer 500 and reject without side effects', ()
   });
 
   it.each(writes.map((w) => [w.op.operationId, w] as const))('%s', async (_, w) => {
-    // The county's own role when one holds the permission, else the city's (reviews, resolutions).
+    // The county's own role when one holds the permission, else the city's (reviews, resolutions),
+    // else the province's (policy).
     const holders = roles.filter((r) => roleDefinitions[r].permissions.includes(w.op['x-permission']!));
     const role =
       holders.find((r) => roleDefinitions[r].levels.includes('county')) ??
-      holders.find((r) => roleDefinitions[r].levels.includes('city'));
-    expect(role, `a county or city role holds ${w.op['x-permission']}`).toBeDefined();
-    const division = roleDefinitions[role!].levels.includes('county') ? COUNTY : CITY;
+      holders.find((r) => roleDefinitions[r].levels.includes('city')) ??
+      holders.find((r) => roleDefinitions[r].levels.includes('province'));
+    expect(role, `a county, city or province role holds ${w.op['x-permission']}`).toBeDefined();
+    const levels = roleDefinitions[role!].levels;
+    const division = levels.includes('county') ? COUNTY : levels.includes('city') ? CITY : PROVINCE;
     const token = await t.token(division, [role!], `user:properties:${w.op.operationId}`);
     // `{id}` paths get a resource of this county (add a fixture for a new collection); codes a township.
-    const path = w.path
-      .replace(/^(\/v1\/.+?)\/\{id\}/, (_, base: string) => {
-        expect(fixtures[base], `a fixture id for ${base}/{id}`).toBeDefined();
-        return `${base}/${fixtures[base]}`;
-      })
-      .replace(/\{\w+\}/g, String(township));
-    const body = bodies(w.properties, w.example);
+    const path =
+      concretePaths[w.path] ??
+      w.path
+        .replace(/^(\/v1\/.+?)\/\{id\}/, (_, base: string) => {
+          expect(fixtures[base], `a fixture id for ${base}/{id}`).toBeDefined();
+          return `${base}/${fixtures[base]}`;
+        })
+        .replace(/\{\w+\}/g, String(township));
+    const body = bodies(w.properties, exampleOverrides[w.path] ?? w.example);
 
     const statuses: number[] = [];
     await fc.assert(

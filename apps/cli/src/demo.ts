@@ -1,10 +1,20 @@
 import type { KeyStore, Logger, TokenSettings } from '@houfu/api';
-import { createAppJobRunner, createImport, createPerson, recordPersonEvent, signUserToken } from '@houfu/api';
+import {
+  approveBatch,
+  createAppJobRunner,
+  createBatch,
+  createImport,
+  createPerson,
+  recordPersonEvent,
+  signUserToken,
+} from '@houfu/api';
 import {
   type Database,
   getDivisions,
+  getPaymentBatch,
   listHouseholds,
   listLocalities,
+  listPaymentBatches,
   listPersons,
   registeredCountOn,
   type Sealer,
@@ -170,4 +180,49 @@ async function registerTwin(
       relocatee_kind: original.relocateeKind,
     }),
   );
+}
+
+/**
+ * Demo payments 直补: in each demo county just imported (and no batch yet), the 2026-H1 batch prepared,
+ * computed and approved by two different (system) users, and the 2026-H2 batch left as a draft for
+ * the dev county approver to review and approve. Returns the batches made.
+ */
+export async function seedDemoPayments(
+  db: Database,
+  sealer: Sealer,
+  logger: Logger,
+  /** The counties whose demo registry was just imported (a database with other data is left alone). */
+  counties: readonly number[],
+): Promise<{ county: number; batchNo: string; status: string; lines: number }[]> {
+  const now = () => new Date();
+  const out: { county: number; batchNo: string; status: string; lines: number }[] = [];
+  for (const county of counties) {
+    const ctx = (tx: Tx, sub: string) => ({
+      tx,
+      actor: { sub, kind: 'system' as const, division: county },
+      requestId: null,
+      now: now(),
+      queue: undefined,
+    });
+    const existing = await withDivision(db, county, (tx) =>
+      listPaymentBatches(tx, { range: { lo: county, hi: county }, county, limit: 1 }),
+    );
+    const persons = await withDivision(db, county, (tx) => listPersons(tx, { county, limit: 1 }));
+    if (existing.length > 0 || persons.length === 0) continue;
+    for (const period of ['2026-H1', '2026-H2']) {
+      const batch = await withDivision(db, county, (tx) =>
+        createBatch(ctx(tx, 'system:demo-clerk'), { period, kind: 'regular' }),
+      );
+      await createAppJobRunner({ db, sealer, logger, now }).runUntilIdle();
+      let made = await withDivision(db, county, (tx) => getPaymentBatch(tx, batch.id));
+      if (period === '2026-H1' && made?.contentHash) {
+        const hash = made.contentHash;
+        made = await withDivision(db, county, (tx) =>
+          approveBatch(ctx(tx, 'system:demo-approver'), batch.id, { contentHash: hash, note: '演示数据' }),
+        );
+      }
+      if (made) out.push({ county, batchNo: made.batchNo, status: made.status, lines: made.lineCount });
+    }
+  }
+  return out;
 }

@@ -24,7 +24,7 @@ import {
 } from '@houfu/db';
 import { integratorScopes, isDivisionCode, NATION, parseScopes, roleSchema, scopeOf } from '@houfu/domain';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEMO_COUNTIES, devTokens, seedDemoRegistry } from './demo.js';
+import { DEMO_COUNTIES, devTokens, seedDemoPayments, seedDemoRegistry } from './demo.js';
 import {
   cliLogger,
   dictionaryLoaded,
@@ -69,8 +69,13 @@ async function seedDemo(db: Database, config: AppConfig, onlyIfEmpty: boolean): 
   }
   // The demo registry is sealed with the data key the server will use (dev creates it).
   const sealer = createSealer(await loadDataKey(config, { create: true }));
-  for (const r of await seedDemoRegistry(db, sealer, cliLogger(config))) {
+  const registry = await seedDemoRegistry(db, sealer, cliLogger(config));
+  for (const r of registry) {
     console.error(`county ${r.county}: ${r.imported} registered persons imported`);
+  }
+  const seeded = registry.map((r) => r.county);
+  for (const b of await seedDemoPayments(db, sealer, cliLogger(config), seeded)) {
+    console.error(`county ${b.county}: payment batch ${b.batchNo} ${b.status}, ${b.lines} lines`);
   }
 }
 

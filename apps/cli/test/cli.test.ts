@@ -90,6 +90,13 @@ describe('houfu migrate, seed-demo, client, audit-verify', () => {
       /county 420581: (\d+) townships, (\d+) villages/.exec(seeded.stderr) ?? [];
     expect(Number(townships)).toBeGreaterThanOrEqual(11);
     expect(Number(villages)).toBeGreaterThanOrEqual(155);
+    if (!process.env.DATABASE_URL) {
+      // Demo payments: 2026-H1 approved (prepared and approved by two users), 2026-H2 a draft.
+      expect(seeded.stderr).toMatch(
+        /county 420581: payment batch 420581-2026-H1-01 approved, [1-9]\d* lines/,
+      );
+      expect(seeded.stderr).toMatch(/county 420581: payment batch 420581-2026-H2-01 draft, \d+ lines/);
+    }
     const client = await houfu(
       'client',
       'create',

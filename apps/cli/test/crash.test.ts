@@ -1,7 +1,9 @@
 /**
- * Crash test on PostgreSQL (RELIABILITY.md "Crashes and faults"): the real server process is killed
+ * Crash tests on PostgreSQL (RELIABILITY.md "Crashes and faults"): the real server process is killed
  * with SIGKILL at ten or more points of a registry import, restarted each time, and the import still
- * ends with every acknowledged row applied exactly once. Runs only with DATABASE_URL (CI runs it).
+ * ends with every acknowledged row applied exactly once; then at ten or more points of the payment
+ * batch computed for those persons, which after every kill has no line at all, and in the end exactly
+ * the lines due. Runs only with DATABASE_URL (CI runs it).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -165,5 +167,93 @@ describe.runIf(DATABASE_URL)('SIGKILL during an import (PostgreSQL)', () => {
     expect(chunks?.n).toBe(0);
     // The kills fell at different points of the work, each after a new checkpoint.
     expect(new Set(points).size, points.join(', ')).toBeGreaterThanOrEqual(2);
+  }, 240_000);
+
+  it(`killed at ${KILLS} points while a payment batch is computed, it has no line or all of them`, async () => {
+    const clerk = (
+      await houfu('token', '--division', String(COUNTY), '--role', 'county_operator')
+    ).stdout.trim();
+    // A semi-annual period with no live batch yet (a developer's database may hold earlier runs).
+    const used = new Set(
+      (
+        await sql<{ period: string }[]>`SELECT period FROM payment_batches WHERE division_code = ${COUNTY}
+          AND kind = 'regular' AND status NOT IN ('cancelled', 'failed')`
+      ).map((r) => r.period),
+    );
+    const period = ['2013-H1', '2013-H2', '2014-H1', '2014-H2', '2015-H1', '2015-H2'].find(
+      (p) => !used.has(p),
+    );
+    expect(period).toBeDefined();
+    const start = `${period?.slice(0, 4)}-${period?.endsWith('H1') ? '01' : '07'}-01`;
+
+    await startServer();
+    const res = await fetch(`${base}/v1/disbursements`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${clerk}`,
+        'content-type': 'application/json',
+        'idempotency-key': `crash-batch-${port}`,
+      },
+      body: JSON.stringify({ period }),
+    });
+    expect(res.status).toBe(202);
+    const batch = (await res.json()) as { id: string; job: { id: string } };
+    const lines = async () =>
+      (
+        await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM payment_lines WHERE batch_id = ${batch.id}`
+      )[0]?.n;
+
+    const points: number[] = [];
+    let claimed = 0;
+    while (points.length < KILLS) {
+      for (let i = 0; i < 400 && ((await job(batch.job.id))?.attempts ?? 0) <= claimed; i += 1) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const delay = Math.floor(Math.random() * 200);
+      await new Promise((r) => setTimeout(r, delay));
+      const at = await job(batch.job.id);
+      expect(at?.status, `the batch was computed after only ${points.length} kills`).toBe('running');
+      await kill();
+      claimed = at?.attempts ?? claimed + 1;
+      points.push(delay);
+      // Killed mid-computation: not one line, the batch still computing.
+      expect(await lines()).toBe(0);
+      const [b] = await sql<{ status: string }[]>`SELECT status FROM payment_batches WHERE id = ${batch.id}`;
+      expect(b?.status).toBe('computing');
+      await startServer();
+    }
+    for (let i = 0; i < 1200 && (await job(batch.job.id))?.status === 'running'; i += 1) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await kill();
+    expect((await job(batch.job.id))?.status, `kill points (ms): ${points.join(', ')}`).toBe('succeeded');
+
+    // Exactly the lines due: every registered person with an account, registered by the period's
+    // first day (the synthetic persons have no events and moved before 2010: all in their window).
+    const [expected] = await sql<{ due: number; persons: number }[]>`
+      SELECT count(*) FILTER (WHERE status = 'registered' AND bank_account_sealed IS NOT NULL
+                                AND registered_on <= ${start}::date
+                                AND NOT EXISTS (SELECT 1 FROM person_events e
+                                                WHERE e.division_code = p.division_code AND e.person_id = p.id))::int AS due,
+             count(*)::int AS persons
+      FROM persons p WHERE division_code = ${COUNTY}`;
+    const [done] = await sql<
+      { status: string; line_count: number; total_fen: string; excluded_count: number }[]
+    >`
+      SELECT status, line_count, total_fen::text, excluded_count FROM payment_batches WHERE id = ${batch.id}`;
+    const [stored] = await sql<{ n: number; people: number; fen: string }[]>`
+      SELECT count(*)::int AS n, count(DISTINCT id_hash)::int AS people, sum(amount_fen)::text AS fen
+      FROM payment_lines WHERE batch_id = ${batch.id}`;
+    expect(expected?.due).toBeGreaterThan(10_000);
+    expect(done).toEqual({
+      status: 'draft',
+      line_count: expected?.due,
+      total_fen: String((expected?.due ?? 0) * 30_000),
+      excluded_count: (expected?.persons ?? 0) - (expected?.due ?? 0),
+    });
+    expect(stored).toEqual({ n: expected?.due, people: expected?.due, fen: done?.total_fen });
+    const [audits] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_events
+      WHERE division_code = ${COUNTY} AND action = 'disbursement.compute' AND entity_id = ${batch.id}`;
+    expect(audits?.n).toBe(1);
   }, 240_000);
 });

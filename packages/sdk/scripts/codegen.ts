@@ -28,7 +28,10 @@ export function renderOpenApiJson(): string {
 /** `src/schema.ts` from the JSON text of the document (what is committed is what the types come from). */
 export async function renderSchemaTs(openApiJson: string): Promise<string> {
   const document = JSON.parse(openApiJson) as OpenAPI3;
-  const ast = await openapiTS(document, { silent: true, cwd: sdkRoot });
+  // A property with a `default` stays optional: openapi-typescript would make it required (its
+  // `defaultNonNullable`), and only exempts inline request bodies — not the named schemas our bodies
+  // are (`CreateDisbursement.kind`, `ExportDisbursement.format`, `RevealRequest.fields` may be left out).
+  const ast = await openapiTS(document, { silent: true, cwd: sdkRoot, defaultNonNullable: false });
   return `${COMMENT_HEADER}${astToString(ast)}`;
 }
 

@@ -47,6 +47,36 @@ export interface HoufuClientOptions {
   headers?: Record<string, string>;
 }
 
+/** The keys of `T` that are not optional. */
+type RequiredKeys<T> = { [K in keyof T]-?: Partial<Pick<T, K>> extends Pick<T, K> ? never : K }[keyof T];
+
+/**
+ * An operation whose `Idempotency-Key` header is required by the API, with the header optional:
+ * the client adds a key to every POST that has none (`header` itself becomes optional when the key
+ * was its only required field).
+ */
+type WithOptionalIdempotencyKey<Op> = Op extends { parameters: { header: infer H } }
+  ? H extends { 'idempotency-key': string }
+    ? Omit<Op, 'parameters'> & {
+        parameters: Omit<Op['parameters'], 'header'> &
+          ([RequiredKeys<Omit<H, 'idempotency-key'>>] extends [never]
+            ? { header?: Omit<H, 'idempotency-key'> & { 'idempotency-key'?: string } }
+            : { header: Omit<H, 'idempotency-key'> & { 'idempotency-key'?: string } });
+      }
+    : Op
+  : Op;
+
+/**
+ * `paths` as the client types its calls: the same operations, with the `Idempotency-Key` the API
+ * requires on a few POSTs (`POST /v1/disbursements`, `POST /v1/imports`) optional, since the client
+ * sends one with every POST (a key of yours still wins).
+ */
+export type ClientPaths = {
+  [P in keyof paths]: {
+    [M in keyof paths[P]]: M extends 'post' ? WithOptionalIdempotencyKey<paths[P][M]> : paths[P][M];
+  };
+};
+
 type Page<Item> = { data: Item[]; next_cursor: string | null };
 
 /** Paths whose GET is a cursor-paginated list (`{ data, next_cursor }`, takes `cursor`). */
@@ -98,6 +128,31 @@ export interface UploadImportOptions {
    * by its own retries.
    */
   idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** 发放批次: a direct-subsidy payment batch (`GET /v1/disbursements/{id}` adds outcomes and exclusions). */
+export type Disbursement = components['schemas']['Disbursement'];
+/** 银行回盘: one bank return file applied to a batch (the body of `POST /v1/disbursements/{id}/returns`). */
+export type BankReturn = components['schemas']['BankReturn'];
+
+/** The format of a bank file 代发文件: `csv` (UTF-8 with BOM) or `fixed` (fixed-width GB18030 records). */
+export type BankFileFormat = 'csv' | 'fixed';
+
+export interface ExportBankFileOptions {
+  /** `csv` (default; `text/csv; charset=utf-8`) or `fixed` (`text/plain; charset=gb18030`). */
+  format?: BankFileFormat;
+  /** Why you download it (2–200 characters, e.g. `报送农业银行宜都支行代发`): every download is audited with it. */
+  reason: string;
+  signal?: AbortSignal;
+}
+
+/** A bank return file: text (sent as UTF-8), bytes (UTF-8 or GB18030, as the bank wrote it), a `Blob`/`File`, or a stream. */
+export type BankReturnFile = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
+
+export interface UploadBankReturnOptions {
+  /** The name the API remembers with the return (`?filename=`); a `File`'s name by default. */
+  filename?: string;
   signal?: AbortSignal;
 }
 
@@ -164,7 +219,7 @@ export interface Downloaded<Data extends string | Uint8Array> {
   response: Response;
 }
 
-export interface HoufuClient extends Client<paths> {
+export interface HoufuClient extends Client<ClientPaths> {
   /**
    * Every item of a cursor-paginated list, page after page until `next_cursor` is null.
    * Throws {@link HoufuApiError} when a page fails.
@@ -209,6 +264,28 @@ export interface HoufuClient extends Client<paths> {
     path: P,
     ...init: DownloadArgs<P, 'bytes'>
   ): Promise<Downloaded<Uint8Array>>;
+  /**
+   * Downloads the bank file 代发文件 of an approved batch (`POST /v1/disbursements/{id}/bank-file`,
+   * `subsidy:export`): its bytes as sent (a CSV keeps its BOM; `fixed` is GB18030), the content type
+   * and the `Content-Disposition` file name (`bank-<batch no>.csv` / `.txt`). It is the only answer
+   * holding the full bank accounts: every download is audited with `reason`, and the first moves the
+   * batch to `exported`. A file is complete only with its trailer (docs/bank-files.md). Throws
+   * {@link HoufuApiError} on an error answer (404 not in your county, 409 not approved yet or cancelled).
+   */
+  exportBankFile(batchId: string, options: ExportBankFileOptions): Promise<Downloaded<Uint8Array>>;
+  /**
+   * Applies the bank's return file 回盘文件 to an exported batch (`POST /v1/disbursements/{id}/returns`,
+   * sent as `text/csv`; the API reads UTF-8 or GB18030). Resolves with the `BankReturn` both when it
+   * was applied (201) and when this exact file had been applied before (200, `replayed: true`,
+   * nothing changed) — so a retried upload whose answer was lost is safe. Throws
+   * {@link HoufuApiError} on an error answer (409 not exported yet, closed or cancelled; 413 too
+   * large; 422 a malformed file, nothing applied, `errors` naming the rows).
+   */
+  uploadBankReturn(
+    batchId: string,
+    file: BankReturnFile,
+    options?: UploadBankReturnOptions,
+  ): Promise<BankReturn>;
 }
 
 const RETRYABLE_STATUS = new Set([429, 503]);
@@ -433,7 +510,7 @@ export function createHoufuClient(options: HoufuClientOptions = {}): HoufuClient
     return withRetries(request, init, authorize);
   }
 
-  const client = createClient<paths>({ baseUrl, fetch: send });
+  const client = createClient<ClientPaths>({ baseUrl, fetch: send });
 
   async function* paginate<P extends PaginatedPath>(
     path: P,
@@ -475,7 +552,7 @@ export function createHoufuClient(options: HoufuClientOptions = {}): HoufuClient
       params: {
         query: filename === undefined ? {} : { filename },
         // Without a key of the caller's, `send` adds one and reuses it for every retry of this call.
-        header: (key === undefined ? {} : { 'idempotency-key': key }) as { 'idempotency-key': string },
+        ...(key === undefined ? {} : { header: { 'idempotency-key': key } }),
       },
       // The OpenAPI document types a binary body as a string: the file goes out as it is.
       body: file as unknown as string,
@@ -532,6 +609,47 @@ export function createHoufuClient(options: HoufuClientOptions = {}): HoufuClient
     };
   }
 
+  async function exportBankFile(
+    batchId: string,
+    options: ExportBankFileOptions,
+  ): Promise<Downloaded<Uint8Array>> {
+    const result = await client.POST('/v1/disbursements/{id}/bank-file', {
+      params: { path: { id: batchId } },
+      body: { format: options.format ?? 'csv', reason: options.reason },
+      parseAs: 'arrayBuffer',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const body = unwrap(result) as ArrayBuffer | undefined; // undefined for an empty body
+    const { response } = result;
+    return {
+      data: body === undefined ? new Uint8Array() : new Uint8Array(body),
+      contentType: response.headers.get('content-type') ?? '',
+      filename: dispositionFilename(response.headers.get('content-disposition')),
+      response,
+    };
+  }
+
+  async function uploadBankReturn(
+    batchId: string,
+    file: BankReturnFile,
+    options: UploadBankReturnOptions = {},
+  ): Promise<BankReturn> {
+    const filename =
+      options.filename ??
+      (typeof File !== 'undefined' && file instanceof File && file.name ? file.name : undefined);
+    const result = await client.POST('/v1/disbursements/{id}/returns', {
+      params: { path: { id: batchId }, query: filename === undefined ? {} : { filename } },
+      // The OpenAPI document types a CSV body as a string: the file goes out as it is.
+      body: file as unknown as string,
+      bodySerializer: (body) => body,
+      headers: { 'content-type': CSV_MEDIA_TYPE },
+      ...(options.signal ? { signal: options.signal } : {}),
+      // Needed by Node's fetch for a stream body, harmless for the others.
+      duplex: 'half',
+    });
+    return unwrap(result); // 201 applied, 200 replayed: the same body
+  }
+
   return Object.assign(client, {
     paginate,
     iterate: paginate,
@@ -541,5 +659,7 @@ export function createHoufuClient(options: HoufuClientOptions = {}): HoufuClient
     uploadImport,
     waitForJob,
     download: download as HoufuClient['download'],
+    exportBankFile,
+    uploadBankReturn,
   });
 }

@@ -6,14 +6,20 @@
  * pagination on top.
  */
 export {
+  type BankFileFormat,
+  type BankReturn,
+  type BankReturnFile,
   type ClientCredentials,
+  type ClientPaths,
   CSV_MEDIA_TYPE,
   createHoufuClient,
   DEFAULT_BASE_URL,
+  type Disbursement,
   type Downloaded,
   type DownloadInit,
   type DownloadPath,
   dispositionFilename,
+  type ExportBankFileOptions,
   type FetchLike,
   type HoufuClient,
   type HoufuClientOptions,
@@ -28,6 +34,7 @@ export {
   type RetryOptions,
   TOKEN_PATH,
   type TokenSource,
+  type UploadBankReturnOptions,
   type UploadImportOptions,
   type WaitForJobOptions,
   XLSX_MEDIA_TYPE,
@@ -75,3 +82,13 @@ export type CreatePersonEvent = Schemas['CreatePersonEvent'];
 /** A person's status on a date. */
 export type PersonStatus = Schemas['PersonStatus'];
 export type ImportCounts = Schemas['ImportCounts'];
+/** 发放批次 with its bank outcomes, accuracy and excluded persons per reason. */
+export type DisbursementDetail = Schemas['DisbursementDetail'];
+export type CreateDisbursement = Schemas['CreateDisbursement'];
+/** 发放明细: one payment line of a batch, account and ID masked. */
+export type PaymentLine = Schemas['PaymentLine'];
+/** 未发放: a person a batch does not pay, and why. */
+export type PaymentExclusion = Schemas['PaymentExclusion'];
+/** 待核查: a return-file row queued for review. */
+export type ReturnException = Schemas['ReturnException'];
+export type DisbursementSummary = Schemas['DisbursementSummary'];

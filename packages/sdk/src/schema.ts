@@ -618,6 +618,419 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/policy/parameters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the policy parameters with national and province values
+         * @description Every policy parameter 政策参数 a province may set (annual standard, payment frequency, payment mode, support window, removal rule): its description, the JSON Schema of a value, the national defaults, the province’s own values (defined in code, `stored: false`, or set through this API, `stored: true` with who and when) and the value in force on `on`. Policy is public: any caller reads any province (default: your own).
+         */
+        get: operations["listPolicyParameters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policy/parameters/{parameter}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one policy parameter
+         * @description One policy parameter with its national defaults, the province’s values and the value in force on `on`, as in the list.
+         */
+        get: operations["getPolicyParameter"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policy/parameters/{parameter}/provinces/{province}/values/{from}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the province’s value of a parameter from a date
+         * @description Creates (201) or replaces (200) your province’s stored value of the parameter in force from `from`, validated by the parameter’s schema (400 naming `value`). Only the province itself (its administrator). `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the province — frozen batches are never changed retroactively. Audited as `policy.override.set` with the old and new value. Changing `registry.removal_effective` re-derives the stored status of the province’s persons with a removal 核减. Sending the stored value again changes nothing.
+         */
+        put: operations["setPolicyOverride"];
+        post?: never;
+        /**
+         * Delete the province’s stored value from a date
+         * @description Deletes your province’s stored value of the parameter from `from` (values defined in code cannot be deleted); the previous value stays in force. `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the province — frozen batches are never changed retroactively. Audited as `policy.override.delete`.
+         */
+        delete: operations["deletePolicyOverride"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policy/payment-modes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the payment modes of the counties in your scope
+         * @description Per county in your scope (or the one `county`), by code: the mode in force on `on` (the county’s own setting, else the province’s or the national `subsidy.payment_mode`), the county’s dated settings and those of its villages with settings of their own (each with the mode in force for it: village → county → province/national). Paginated by county.
+         */
+        get: operations["listPaymentModes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policy/payment-modes/{code}/values/{from}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a county’s or village’s payment mode from a date
+         * @description Creates (201) or replaces (200) the payment mode 扶持方式 of a county (6-digit code) or one of its villages (12-digit code) in force from `from`: `cash` (100% to the person), `project` (0%) or `both` with `cash_percent` 1–99. A village’s own setting wins over its county’s, which wins over the province’s parameter. `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the county. Audited as `policy.payment_mode.set` in the county’s trail.
+         */
+        put: operations["setPaymentMode"];
+        post?: never;
+        /**
+         * Delete a county’s or village’s payment mode from a date
+         * @description Deletes the stored payment mode of the county or village from `from`; the previous one (or the county’s, or the province’s) applies again. `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the county. Audited as `policy.payment_mode.delete`.
+         */
+        delete: operations["deletePaymentMode"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List payment batches
+         * @description Batches of the counties in your scope, by county then batch number.
+         */
+        get: operations["listDisbursements"];
+        put?: never;
+        /**
+         * Prepare a payment batch
+         * @description A county clerk prepares the county's batch for a period (county bureaus only). A job evaluates every
+         *     person of the county with the entitlement rules in one transaction — the batch has all its lines or none —
+         *     and the batch becomes `draft`: follow `links.job` or poll the batch. The period must be of the
+         *     province's payment frequency (a semi-annual province pays `2013-H1`, `2013-H2`) and have begun.
+         *
+         *     Rules (docs/subsidy.md): whole periods, judged on the period's first day — registered 在册 then, and that
+         *     day within the support window 扶持期限; the amount is the period's share of the annual standard; a
+         *     project-mode village's share becomes project funds; a person without a bank account is held back;
+         *     a person already paid for the period (in another batch or another county) is never paid twice.
+         *
+         *     `kind: reissue` 补发 pays the failed, unresolved lines of `source_batch_id` again, to the person's current
+         *     account. `Idempotency-Key` is required: money moves.
+         */
+        post: operations["createDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oversight totals by division and period
+         * @description Persons paid, fen paid, failed, pending, accuracy and project funds per unit below `division` (default: yours) and period, over the lines of approved and later batches; `group_by` one level (province, city, county or village) for the drill-down. Units without payments are left out.
+         */
+        get: operations["getDisbursementSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a payment batch
+         * @description The batch with its totals, bank outcomes, accuracy and excluded persons per reason.
+         */
+        get: operations["getDisbursement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}/recompute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recompute a draft batch
+         * @description Evaluates the county again (after registry corrections or new bank accounts) and replaces the draft’s lines and exclusions in one job; you become its preparer. An approved batch is frozen. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["recomputeDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a draft batch
+         * @description Gives up a draft (or failed) batch: its lines are removed and the period can be prepared again. Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["cancelDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a draft batch (maker-checker)
+         * @description A county approver other than the batch’s preparer approves it: its lines, totals and hash are frozen from now on. Send back the `content_hash` you reviewed. Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["approveDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}/bank-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Download the bank file of an approved batch
+         * @description The file for the bank 代发文件: one record per line with our reference, the holder’s name, the FULL account (the only place it appears unmasked) and the amount, with control totals (count, sum) and the batch hash in its header and trailer. Audited with your reason, every time; the first download moves the batch to `exported`. Streamed.
+         */
+        post: operations["exportDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}/lines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a batch’s payment lines
+         * @description Lines in line order, accounts and IDs masked.
+         */
+        get: operations["listDisbursementLines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}/exclusions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the persons a batch does not pay, with reasons
+         * @description Every person of the county not paid (in full) by a regular batch, with machine-readable reasons.
+         */
+        get: operations["listDisbursementExclusions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the bank return files applied to a batch
+         * @description Oldest first, with their counts and control check.
+         */
+        get: operations["listBankReturns"];
+        put?: never;
+        /**
+         * Apply the bank’s return file
+         * @description The bank's result file 回盘文件 (CSV, UTF-8 or GB18030; docs/bank-files.md): one row per line with our
+         *     reference, the amount, 成功/失败 and the failure reason. Rows are matched by reference only; a pending
+         *     line takes the row's result. Rows with a reference not of this batch, a reference seen twice, another
+         *     amount or a result contradicting the recorded one are queued as exceptions for review. The control
+         *     check compares the file's lines with the batch's count and sum. The file is keyed by its SHA-256: the
+         *     same file again answers 200 with `replayed: true` and changes nothing. A malformed file is refused whole
+         *     (422, rows named). When every line is paid or explained the batch closes.
+         */
+        post: operations["importBankReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{id}/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a batch’s return-file exceptions
+         * @description Rows of the bank’s return files queued for review.
+         */
+        get: operations["listReturnExceptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursement-exceptions/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a return-file exception
+         * @description Records what the review found (e.g. the bank’s duplicate row, a reference of another batch). The lines themselves change only through return files. Audited; the batch closes when nothing is left open. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["resolveReturnException"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment-lines/{reference}/write-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Explain a failed line that will not be paid again
+         * @description Marks a failed, unresolved line written off with an explanation (e.g. the person died before payment; the money returns to the county). Audited; the batch closes when every line is paid or explained. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["writeOffPaymentLine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/persons/{id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A person’s payment history
+         * @description Every payment line of the person, newest period first, with its bank outcome.
+         */
+        get: operations["listPersonPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events/verification": {
         parameters: {
             query?: never;
@@ -682,7 +1095,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
+            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "policy_frozen" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
             /** @example The request does not match the contract. */
             detail: string;
             /** @example /v1/localities */
@@ -756,7 +1169,7 @@ export interface components {
              *       "localities:write"
              *     ]
              */
-            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read")[];
+            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write")[];
             /**
              * @description The division codes this caller can see (inclusive range).
              * @example {
@@ -1100,7 +1513,7 @@ export interface components {
              *       "bank_account"
              *     ]
              */
-            fields: ("national_id" | "bank_account")[];
+            fields?: ("national_id" | "bank_account")[];
         };
         PersonEventList: {
             data: components["schemas"]["PersonEvent"][];
@@ -1754,6 +2167,822 @@ export interface components {
              * @example 2455
              */
             households: number;
+        };
+        PolicyParameterList: {
+            data: components["schemas"]["PolicyParameter"][];
+        };
+        /** @description A policy parameter 政策参数: national defaults, the province’s values and the one in force. */
+        PolicyParameter: {
+            /**
+             * @example subsidy.annual_standard
+             * @enum {string}
+             */
+            id: "subsidy.annual_standard" | "subsidy.payment_frequency" | "subsidy.payment_mode" | "subsidy.support_window" | "registry.removal_effective";
+            /** @example Annual standard of the direct subsidy (扶持标准), in fen per person per year: 600 yuan (60000 fen) nationally. */
+            description: string;
+            /**
+             * @description JSON Schema of a value (what `PUT …/values/{from}` accepts).
+             * @example {
+             *       "type": "integer",
+             *       "minimum": 1,
+             *       "maximum": 10000000
+             *     }
+             */
+            value_schema: {
+                [key: string]: unknown;
+            };
+            /** @description National defaults 全国默认值, by date. */
+            national: components["schemas"]["PolicyValue"][];
+            /** @description The province’s own values, by date (a stored value replaces a code value of the same date); null for national values only. */
+            province: {
+                /** @example 420000 */
+                code: number;
+                /** @example 湖北省 */
+                name: string;
+                values: components["schemas"]["PolicyProvinceValue"][];
+            } | null;
+            /**
+             * Format: date
+             * @example 2026-11-22
+             */
+            on: string;
+            in_force: components["schemas"]["PolicyValueInForce"];
+        };
+        /** @description One dated value of a parameter: in force from `from` until the next. */
+        PolicyValue: {
+            /**
+             * Format: date
+             * @example 2006-07-01
+             */
+            from: string;
+            /**
+             * @description The value, valid by the parameter’s `value_schema`.
+             * @example 72000
+             */
+            value?: unknown;
+            /** @example 国发〔2006〕17号 */
+            source: string;
+        };
+        /** @description A province’s own dated value 省级设定. */
+        PolicyProvinceValue: {
+            /**
+             * Format: date
+             * @example 2027-01-01
+             */
+            from: string;
+            /**
+             * @description The value, valid by the parameter’s `value_schema`.
+             * @example 72000
+             */
+            value?: unknown;
+            /** @example 鄂政办发〔2026〕12号 */
+            source: string;
+            /**
+             * @description `false`: defined in code (reviewed with the code); `true`: set through this API.
+             * @example true
+             */
+            stored: boolean;
+            /** @example user:wang.fang */
+            set_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-22T02:00:00.000Z
+             */
+            set_at: string | null;
+        };
+        /** @description The value in force on `on` for the province (or nationally); null before the policy began. */
+        PolicyValueInForce: {
+            /**
+             * Format: date
+             * @example 2006-07-01
+             */
+            from: string;
+            /**
+             * @description The value, valid by the parameter’s `value_schema`.
+             * @example 72000
+             */
+            value?: unknown;
+            /** @example 国发〔2006〕17号 */
+            source: string;
+            /**
+             * @description `national`: the national default; `province`: the province’s own value (in code or stored).
+             * @example province
+             * @enum {string}
+             */
+            level: "national" | "province";
+        } | null;
+        /** @description A stored province value 省级设定. */
+        PolicyOverride: {
+            /** @example subsidy.annual_standard */
+            parameter: string;
+            /** @example 420000 */
+            province_code: number;
+            /**
+             * Format: date
+             * @example 2027-01-01
+             */
+            from: string;
+            /**
+             * @description The value, valid by the parameter’s `value_schema`.
+             * @example 72000
+             */
+            value?: unknown;
+            /** @example 鄂政办发〔2026〕12号 */
+            source: string;
+            /** @example user:wang.fang */
+            set_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-22T02:00:00.000Z
+             */
+            set_at: string;
+            /**
+             * @description Persons whose stored status changed with it (a change of `registry.removal_effective`).
+             * @example 0
+             */
+            statuses_changed: number;
+        };
+        /**
+         * @description A province’s value of the parameter from a date, with its citation.
+         * @example {
+         *       "value": 72000,
+         *       "source": "鄂政办发〔2026〕12号"
+         *     }
+         */
+        SetPolicyOverride: {
+            /**
+             * @description The value, valid by the parameter’s `value_schema`.
+             * @example 72000
+             */
+            value: unknown;
+            /**
+             * @description Citation 依据 of the value: the document that decided it.
+             * @example 鄂政办发〔2026〕12号
+             */
+            source: string;
+        };
+        CountyPaymentModesPage: {
+            /**
+             * Format: date
+             * @example 2026-11-22
+             */
+            on: string;
+            data: components["schemas"]["CountyPaymentModes"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description A county’s payment modes and the one in force. */
+        CountyPaymentModes: {
+            /** @example 420581 */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string;
+            in_force: components["schemas"]["PaymentModeInForce"];
+            /** @description The county’s own settings, by date. */
+            settings: components["schemas"]["PaymentModeSetting"][];
+            /** @description Villages with settings of their own, by code. */
+            villages: {
+                /** @example 420581100201 */
+                code: number;
+                /** @example 白水港村 */
+                name: string | null;
+                in_force: components["schemas"]["PaymentModeInForce"];
+                settings: components["schemas"]["PaymentModeSetting"][];
+            }[];
+        };
+        /** @description The payment mode in force on `on`. */
+        PaymentModeInForce: {
+            /**
+             * @description `cash` 直补到人, `project` 项目扶持, `both` 直补与项目结合 (`cash_percent` paid to the person).
+             * @example both
+             * @enum {string}
+             */
+            mode: "cash" | "project" | "both";
+            /**
+             * @description 100 for cash, 0 for project.
+             * @example 70
+             */
+            cash_percent: number;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            from: string;
+            /** @example 宜都市政府常务会议纪要〔2025〕9号 */
+            source: string;
+            /**
+             * @description Where it comes from: the village’s or county’s own setting, else the province or national parameter.
+             * @example county
+             * @enum {string}
+             */
+            level: "village" | "county" | "province" | "national";
+        };
+        /** @description A county’s or village’s own dated payment mode 扶持方式. */
+        PaymentModeSetting: {
+            /** @example 420581 */
+            county_code: number;
+            /**
+             * @description The county code (its own setting) or a village’s 12-digit code.
+             * @example 420581
+             */
+            code: number;
+            /**
+             * @example county
+             * @enum {string}
+             */
+            level: "county" | "village";
+            /** @example 宜都市 */
+            name: string | null;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            from: string;
+            /**
+             * @description `cash` 直补到人, `project` 项目扶持, `both` 直补与项目结合 (`cash_percent` paid to the person).
+             * @example both
+             * @enum {string}
+             */
+            mode: "cash" | "project" | "both";
+            /** @example 70 */
+            cash_percent: number;
+            /** @example 宜都市政府常务会议纪要〔2025〕9号 */
+            source: string;
+            /** @example user:wang.fang */
+            set_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-22T02:00:00.000Z
+             */
+            set_at: string;
+        };
+        /**
+         * @description A payment mode from a date, with its citation.
+         * @example {
+         *       "mode": "both",
+         *       "cash_percent": 70,
+         *       "source": "宜都市政府常务会议纪要〔2025〕9号"
+         *     }
+         */
+        SetPaymentMode: {
+            /**
+             * @description `cash` 直补到人, `project` 项目扶持, `both` 直补与项目结合 (`cash_percent` paid to the person).
+             * @example both
+             * @enum {string}
+             */
+            mode: "cash" | "project" | "both";
+            /**
+             * @description Share paid to the person in percent: required with `both`, not allowed otherwise.
+             * @example 70
+             */
+            cash_percent?: number;
+            /**
+             * @description Citation 依据 of the value: the document that decided it.
+             * @example 宜都市政府常务会议纪要〔2025〕9号
+             */
+            source: string;
+        };
+        /** @description 发放批次: one county’s subsidy payments for one period. */
+        Disbursement: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description 批次号: county-period-sequence.
+             * @example 420581-2013-H1-01
+             */
+            batch_no: string;
+            /** @example 420581 */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /** @example 2013-H1 */
+            period: string;
+            /** @example 2013-01-01 */
+            period_start: string;
+            /** @example 2013-06-30 */
+            period_end: string;
+            /**
+             * @description `regular`: the county’s batch for the period; `reissue` 补发: failed lines of an earlier batch paid again.
+             * @enum {string}
+             */
+            kind: "regular" | "reissue";
+            /**
+             * Format: uuid
+             * @description For a reissue: the batch whose failed lines it pays.
+             */
+            source_batch_id: string | null;
+            /**
+             * @description `computing` (the job is evaluating the county) → `draft` (lines and exclusions ready; recompute or cancel) → `approved` (frozen; by someone other than the preparer) → `exported` (bank file downloaded) → `reconciling` (a bank return applied) → `closed` (every line paid or explained). `cancelled`: a draft given up; `failed`: the computation failed for good (see the job).
+             * @enum {string}
+             */
+            status: "computing" | "draft" | "approved" | "exported" | "reconciling" | "closed" | "cancelled" | "failed";
+            /** @example 2013年上半年直补 */
+            note: string | null;
+            /**
+             * @description Payment lines 发放笔数.
+             * @example 9868
+             */
+            lines: number;
+            /**
+             * @description Sum of the lines (the control total). In fen 分 (1 yuan = 100 fen).
+             * @example 296040000
+             */
+            total_fen: number;
+            /**
+             * @description Money not paid as cash that becomes project funds (removed persons, project-mode villages, the project share of mixed villages). In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            project_fen: number;
+            /**
+             * @description Persons of the county not paid by this batch (see the exclusions).
+             * @example 120
+             */
+            excluded: number;
+            /** @description SHA-256 of the lines (docs/subsidy.md); set when computed, frozen at approval. */
+            content_hash: string | null;
+            policy: components["schemas"]["DisbursementPolicy"];
+            /** @example user:clerk-420581 */
+            prepared_by: string;
+            /**
+             * @description When the lines were last computed.
+             * @example 2026-07-02T03:04:05.000Z
+             */
+            computed_at: string | null;
+            /** @example user:approver-420581 */
+            approved_by: string | null;
+            /**
+             * @description When the batch was approved.
+             * @example 2026-07-02T03:04:05.000Z
+             */
+            approved_at: string | null;
+            /**
+             * @description First bank-file download.
+             * @example 2026-07-02T03:04:05.000Z
+             */
+            exported_at: string | null;
+            /**
+             * @description When every line was paid or explained.
+             * @example 2026-07-02T03:04:05.000Z
+             */
+            closed_at: string | null;
+            /**
+             * @description When the draft was cancelled.
+             * @example 2026-07-02T03:04:05.000Z
+             */
+            cancelled_at: string | null;
+            /** @example 2013-07-01T02:00:00.000Z */
+            created_at: string;
+            /** @example 3 */
+            version: number;
+            job: {
+                /** Format: uuid */
+                id: string | null;
+            };
+            links: {
+                /** @example /v1/disbursements/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
+                self: string;
+                job: string | null;
+                lines: string;
+                exclusions: string;
+            };
+        };
+        /**
+         * @description The policy parameters the batch was computed with (value in force on the period’s first day, its citation and whether it is the national default or the province’s own).
+         * @example {
+         *       "subsidy.annual_standard": {
+         *         "from": "2006-07-01",
+         *         "value": 60000,
+         *         "source": "国发〔2006〕17号",
+         *         "level": "national"
+         *       }
+         *     }
+         */
+        DisbursementPolicy: {
+            [key: string]: {
+                /** @example 2006-07-01 */
+                from: string;
+                value?: unknown;
+                /** @example 国发〔2006〕17号 */
+                source: string;
+                /** @enum {string} */
+                level: "national" | "province";
+            };
+        } | null;
+        /**
+         * @example {
+         *       "period": "2013-H1",
+         *       "note": "2013年上半年直补"
+         *     }
+         */
+        CreateDisbursement: {
+            /**
+             * @description Period: a year (2013), half-year (2013-H1), quarter (2013-Q1) or month (2013-01).
+             * @example 2013-H1
+             */
+            period: string;
+            /**
+             * @default regular
+             * @example regular
+             * @enum {string}
+             */
+            kind?: "regular" | "reissue";
+            /**
+             * Format: uuid
+             * @description Required for a reissue: the batch whose failed lines to pay again.
+             */
+            source_batch_id?: string;
+            /** @example 2013年上半年直补 */
+            note?: string;
+        };
+        DisbursementPage: {
+            data: components["schemas"]["Disbursement"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        DisbursementSummary: {
+            /** @example 420000 */
+            division: number;
+            /** @enum {string} */
+            group_by: "province" | "city" | "county" | "village";
+            period: string | null;
+            rows: components["schemas"]["DisbursementSummaryRow"][];
+            total: {
+                /**
+                 * @description Payment lines of approved (and later) batches.
+                 * @example 9868
+                 */
+                lines: number;
+                /**
+                 * @description Sum of those lines. In fen 分 (1 yuan = 100 fen).
+                 * @example 296040000
+                 */
+                due_fen: number;
+                /** @example 9868 */
+                paid: number;
+                /**
+                 * @description Paid. In fen 分 (1 yuan = 100 fen).
+                 * @example 296040000
+                 */
+                paid_fen: number;
+                /** @example 0 */
+                failed: number;
+                /**
+                 * @description Failed. In fen 分 (1 yuan = 100 fen).
+                 * @example 0
+                 */
+                failed_fen: number;
+                /**
+                 * @description No bank result yet.
+                 * @example 0
+                 */
+                pending: number;
+                /**
+                 * @description Becomes project funds (removed persons, project-mode villages, project shares). In fen 分 (1 yuan = 100 fen).
+                 * @example 0
+                 */
+                project_fen: number;
+                /**
+                 * @description paid / lines in percent.
+                 * @example 100.00
+                 */
+                accuracy: string | null;
+            };
+        };
+        DisbursementSummaryRow: {
+            /** @example 420581 */
+            code: number;
+            /** @example 宜都市 */
+            name: string | null;
+            /** @example 2013-H1 */
+            period: string;
+            /**
+             * @description Payment lines of approved (and later) batches.
+             * @example 9868
+             */
+            lines: number;
+            /**
+             * @description Sum of those lines. In fen 分 (1 yuan = 100 fen).
+             * @example 296040000
+             */
+            due_fen: number;
+            /** @example 9868 */
+            paid: number;
+            /**
+             * @description Paid. In fen 分 (1 yuan = 100 fen).
+             * @example 296040000
+             */
+            paid_fen: number;
+            /** @example 0 */
+            failed: number;
+            /**
+             * @description Failed. In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            failed_fen: number;
+            /**
+             * @description No bank result yet.
+             * @example 0
+             */
+            pending: number;
+            /**
+             * @description Becomes project funds (removed persons, project-mode villages, project shares). In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            project_fen: number;
+            /**
+             * @description paid / lines in percent.
+             * @example 100.00
+             */
+            accuracy: string | null;
+        };
+        /** @description 发放批次: one county’s subsidy payments for one period. */
+        DisbursementDetail: components["schemas"]["Disbursement"] & {
+            outcomes: components["schemas"]["DisbursementOutcomes"];
+            /**
+             * @description Excluded persons per reason (a person may have several).
+             * @example {
+             *       "deceased": 89
+             *     }
+             */
+            exclusion_reasons: {
+                [key: string]: number;
+            };
+        };
+        DisbursementOutcomes: {
+            /**
+             * @description Lines without a bank result yet.
+             * @example 0
+             */
+            pending: number;
+            /** @example 9868 */
+            paid: number;
+            /** @example 0 */
+            failed: number;
+            /**
+             * @description Paid. In fen 分 (1 yuan = 100 fen).
+             * @example 296040000
+             */
+            paid_fen: number;
+            /**
+             * @description Failed. In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            failed_fen: number;
+            /**
+             * @description Failed lines neither reissued nor written off.
+             * @example 0
+             */
+            unresolved_failed: number;
+            /**
+             * @description Return-file rows awaiting review.
+             * @example 0
+             */
+            open_exceptions: number;
+            /**
+             * @description 发放准确率: paid lines / lines, in percent with 2 decimals (null without lines).
+             * @example 100.00
+             */
+            accuracy: string | null;
+        };
+        /**
+         * @example {
+         *       "content_hash": "a3f1c2d4e5b6a7980c1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f70819"
+         *     }
+         */
+        ApproveDisbursement: {
+            /**
+             * @description The content hash you reviewed: approval fails if the batch changed since.
+             * @example a3f1c2d4e5b6a7980c1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f70819
+             */
+            content_hash: string;
+            note?: string;
+        };
+        /**
+         * @example {
+         *       "format": "csv",
+         *       "reason": "报送农业银行宜都支行代发"
+         *     }
+         */
+        ExportDisbursement: {
+            /**
+             * @description `csv` (UTF-8 with BOM) or `fixed` (fixed-width GB18030 records); docs/bank-files.md.
+             * @default csv
+             * @enum {string}
+             */
+            format?: "csv" | "fixed";
+            /** @example 报送农业银行宜都支行代发 */
+            reason: string;
+        };
+        PaymentLinePage: {
+            data: components["schemas"]["PaymentLine"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description 发放明细: one payment (content immutable; the bank outcome is recorded on it). */
+        PaymentLine: {
+            /**
+             * @description 参考号: our line reference.
+             * @example 420581-2013-H1-01-0000001
+             */
+            reference: string;
+            /** @example 1 */
+            line_no: number;
+            /** Format: uuid */
+            batch_id: string;
+            /** @example 420581-2013-H1-01 */
+            batch_no: string;
+            /** @example 2013-H1 */
+            period: string;
+            /** Format: uuid */
+            person_id: string;
+            /** @example 张三 */
+            name: string;
+            /** @example 420581********0012 */
+            national_id_masked: string;
+            /** @example 420581100201 */
+            village_code: number;
+            /** @example 中国农业银行宜都支行 */
+            bank_name: string | null;
+            /** @example 6228********8901 */
+            bank_account_masked: string;
+            /**
+             * @description Paid to the person. In fen 分 (1 yuan = 100 fen).
+             * @example 30000
+             */
+            amount_fen: number;
+            /**
+             * @description The project share (mixed villages). In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            project_fen: number;
+            /** @description The failed line this one pays again. */
+            reissue_of: string | null;
+            /** @enum {string} */
+            outcome: "pending" | "paid" | "failed";
+            /** @example 账户已销户 */
+            outcome_reason: string | null;
+            /**
+             * @description When the bank result was applied.
+             * @example 2026-07-02T03:04:05.000Z
+             */
+            outcome_at: string | null;
+            /**
+             * @description For a failed line: paid again in a reissue batch, or written off with an explanation.
+             * @enum {string|null}
+             */
+            resolution: "reissued" | "written_off" | null;
+            resolution_note: string | null;
+            resolved_by: string | null;
+            /**
+             * @description When the failed line was resolved.
+             * @example 2026-07-02T03:04:05.000Z
+             */
+            resolved_at: string | null;
+        };
+        PaymentExclusionPage: {
+            data: components["schemas"]["PaymentExclusion"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description 未发放: a person of the county the batch does not pay, and why. */
+        PaymentExclusion: {
+            /** Format: uuid */
+            person_id: string;
+            /** @example 李四 */
+            name: string;
+            /** @example 420581********0023 */
+            national_id_masked: string;
+            /** @example 420581100201 */
+            village_code: number;
+            /**
+             * @description Registry status on the period’s first day.
+             * @example deceased
+             */
+            status: string;
+            reasons: ("not_yet_registered" | "deceased" | "moved_out" | "removed" | "window_not_started" | "window_ended" | "project_mode" | "no_bank_account" | "already_paid")[];
+            /**
+             * @description The period’s entitlement before the payment mode (0 when there is none). In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            amount_fen: number;
+            /**
+             * @description Becomes project funds. In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            project_fen: number;
+        };
+        /** @description 银行回盘: one bank result file applied to a batch. */
+        BankReturn: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            batch_id: string;
+            /** @description SHA-256 of the file: the same file again changes nothing. */
+            sha256: string;
+            /** @example 回盘-420581-2013-H1-01.csv */
+            filename: string | null;
+            /**
+             * @description Data rows in the file.
+             * @example 9868
+             */
+            rows: number;
+            /**
+             * @description Lines this file marked paid.
+             * @example 9860
+             */
+            paid: number;
+            /**
+             * @description Lines this file marked failed.
+             * @example 8
+             */
+            failed: number;
+            /**
+             * @description Marked paid. In fen 分 (1 yuan = 100 fen).
+             * @example 295800000
+             */
+            paid_fen: number;
+            /**
+             * @description Marked failed. In fen 分 (1 yuan = 100 fen).
+             * @example 240000
+             */
+            failed_fen: number;
+            /**
+             * @description Rows queued for review (unknown or repeated reference, other amount, contradicting result).
+             * @example 0
+             */
+            exceptions: number;
+            control: {
+                /**
+                 * @description The batch’s control count.
+                 * @example 9868
+                 */
+                expected_lines: number;
+                /**
+                 * @description The batch’s control sum. In fen 分 (1 yuan = 100 fen).
+                 * @example 296040000
+                 */
+                expected_fen: number;
+                /**
+                 * @description Distinct references of the batch in the file.
+                 * @example 9868
+                 */
+                file_lines: number;
+                /**
+                 * @description Their amounts. In fen 分 (1 yuan = 100 fen).
+                 * @example 296040000
+                 */
+                file_fen: number;
+                /** @description The file covers the batch exactly (count and sum). */
+                balanced: boolean;
+            };
+            imported_by: string;
+            imported_at: string;
+            /** @description This exact file was applied before: nothing changed now. */
+            replayed: boolean;
+        };
+        BankReturnList: {
+            data: components["schemas"]["BankReturn"][];
+        };
+        ReturnExceptionList: {
+            data: components["schemas"]["ReturnException"][];
+        };
+        /** @description 待核查: a return-file row that could not be applied. */
+        ReturnException: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            batch_id: string;
+            /** Format: uuid */
+            return_id: string;
+            /**
+             * @description Row of the return file (the header is row 1).
+             * @example 12
+             */
+            row_no: number;
+            /** @example 420581-2013-H1-01-0009999 */
+            reference: string;
+            /** @enum {string} */
+            kind: "unknown_reference" | "duplicate_reference" | "amount_mismatch" | "conflicting_result";
+            /**
+             * @description The amount in the file. In fen 分 (1 yuan = 100 fen).
+             * @example 30000
+             */
+            amount_fen: number;
+            /** @enum {string} */
+            result: "paid" | "failed";
+            reason: string | null;
+            /** @enum {string} */
+            status: "open" | "resolved";
+            resolution_note: string | null;
+            resolved_by: string | null;
+            resolved_at: string | null;
+        };
+        ResolutionNote: {
+            /** @example 银行重复回盘，已核对无误 */
+            note: string;
+        };
+        PersonPayments: {
+            data: components["schemas"]["PaymentLine"][];
         };
         AuditVerification: {
             valid: boolean;
@@ -5494,6 +6723,2670 @@ export interface operations {
                 };
             };
             /** @description The division is not in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPolicyParameters: {
+        parameters: {
+            query?: {
+                /** @description A province (policy is public: any one). Default: your province (a national caller: national values only). */
+                province?: number;
+                /** @description The day `in_force` is for; default today. */
+                on?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every parameter, in a stable order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyParameterList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The province is not in the dictionary. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPolicyParameter: {
+        parameters: {
+            query?: {
+                /** @description A province (policy is public: any one). Default: your province (a national caller: national values only). */
+                province?: number;
+                /** @description The day `in_force` is for; default today. */
+                on?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`. */
+                parameter: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The parameter. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyParameter"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such parameter, or the province is not in the dictionary. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setPolicyOverride: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`. */
+                parameter: string;
+                /** @description The province (GB/T 2260 code ending in 0000): your own. */
+                province: number;
+                /** @description First day the value is in force (inclusive), until the next value. */
+                from: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPolicyOverride"];
+            };
+        };
+        responses: {
+            /** @description Replaced (or unchanged). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOverride"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOverride"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not your province, or the permission is missing. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such parameter. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the province — frozen batches are never changed retroactively. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `from` is before the policy began (2006-07-01). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deletePolicyOverride: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`. */
+                parameter: string;
+                /** @description The province (GB/T 2260 code ending in 0000): your own. */
+                province: number;
+                /** @description First day the value is in force (inclusive), until the next value. */
+                from: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not your province, or the permission is missing. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such parameter, or no stored value from that date. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the province — frozen batches are never changed retroactively. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPaymentModes: {
+        parameters: {
+            query?: {
+                /** @description Only this county (in your scope). */
+                county?: number;
+                /** @description The day `in_force` is for; default today. */
+                on?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of counties. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CountyPaymentModesPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county is not in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setPaymentMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A county code (6 digits) or the 12-digit code of one of its villages, in your scope. */
+                code: number;
+                /** @description First day the value is in force (inclusive), until the next value. */
+                from: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPaymentMode"];
+            };
+        };
+        responses: {
+            /** @description Replaced (or unchanged). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentModeSetting"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentModeSetting"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such county or village in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the county. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `from` is before the policy began (2006-07-01). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deletePaymentMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A county code (6 digits) or the 12-digit code of one of its villages, in your scope. */
+                code: number;
+                /** @description First day the value is in force (inclusive), until the next value. */
+                from: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such county or village in your scope, or no setting from that date. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the county. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDisbursements: {
+        parameters: {
+            query?: {
+                /** @description One county. */
+                county?: number;
+                /** @description Period: a year (2013), half-year (2013-H1), quarter (2013-Q1) or month (2013-01). */
+                period?: string;
+                status?: "computing" | "draft" | "approved" | "exported" | "reconciling" | "closed" | "cancelled" | "failed";
+                kind?: "regular" | "reissue";
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of batches. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisbursementPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createDisbursement: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDisbursement"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the batch is being computed. */
+            202: {
+                headers: {
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk prepares the county’s batches. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The source batch is not in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county already has a live batch for the period, or the Idempotency-Key is in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The period is not of the province’s payment frequency or has not begun, the source batch has nothing to reissue, or the Idempotency-Key was used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDisbursementSummary: {
+        parameters: {
+            query?: {
+                /** @description GB/T 2260 six-digit division code (0 = the nation). */
+                division?: number;
+                /** @description Default: one level below `division`. */
+                group_by?: "province" | "city" | "county" | "village";
+                /** @description Same as `group_by`. */
+                groupBy?: "province" | "city" | "county" | "village";
+                /** @description Period: a year (2013), half-year (2013-H1), quarter (2013-Q1) or month (2013-01). */
+                period?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The totals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisbursementSummary"];
+                };
+            };
+            /** @description `group_by` is not below `division`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The division is not in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDisbursement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisbursementDetail"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recomputeDisbursement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: the batch is being computed. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The batch is not a draft. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelDisbursement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The batch is computing or past draft. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveDisbursement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApproveDisbursement"];
+            };
+        };
+        responses: {
+            /** @description Approved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description You prepared this batch (maker-checker), or you are not its county’s approver. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The batch is not a draft, or it changed since you reviewed it (content hash). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The batch has no lines. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportDisbursement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportDisbursement"];
+            };
+        };
+        responses: {
+            /** @description The bank file (Content-Disposition: attachment). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The batch is not approved yet (or cancelled). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDisbursementLines: {
+        parameters: {
+            query?: {
+                outcome?: "pending" | "paid" | "failed";
+                /** @description `true`: failed lines not yet reissued or written off. */
+                unresolved?: "true" | "false";
+                /** @description 12-digit statistical code: county (6) + township (3) + village (3). */
+                village?: number;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentLinePage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDisbursementExclusions: {
+        parameters: {
+            query?: {
+                /** @description Why a person is not paid (in full): `not_yet_registered` 未登记; `deceased` 已死亡; `moved_out` 已迁出; `removed` 已核减; `window_not_started` 扶持期未开始; `window_ended` 扶持期已满; `project_mode` 项目扶持; `no_bank_account` 无银行账户; `already_paid` 本期已发放. */
+                reason?: "not_yet_registered" | "deceased" | "moved_out" | "removed" | "window_not_started" | "window_ended" | "project_mode" | "no_bank_account" | "already_paid";
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of exclusions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentExclusionPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBankReturns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankReturnList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importBankReturn: {
+        parameters: {
+            query?: {
+                filename?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description This file was applied before; nothing changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankReturn"];
+                };
+            };
+            /** @description Applied. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankReturn"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The batch has not been exported (or is closed or cancelled). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than HOUFU_IMPORT_MAX_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not text/csv. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is malformed (encoding, header, rows): nothing applied. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReturnExceptions: {
+        parameters: {
+            query?: {
+                status?: "open" | "resolved";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exceptions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnExceptionList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such batch in your scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolveReturnException: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolutionNote"];
+            };
+        };
+        responses: {
+            /** @description Resolved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnException"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such exception in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Already resolved. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    writeOffPaymentLine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                reference: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolutionNote"];
+            };
+        };
+        responses: {
+            /** @description Written off. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentLine"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such line in your county. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The line has not failed, or is already resolved. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPersonPayments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonPayments"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such person in your scope. */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -1,11 +1,12 @@
 import { type Database, insertJob, type Job, type Sealer, type Tx } from '@houfu/db';
 import type { Logger } from '../lib/logger.js';
+import { subsidyBatchHandler } from '../routes/disbursements/disbursements.job.js';
 import { registryImportHandler } from '../routes/imports/imports.job.js';
 import { createJobRunner, type JobRunner, type JobRunnerOptions } from './runner.js';
 
 export * from './runner.js';
 
-/** The runner with every job kind the API knows (`registry.import`; payment batches later). */
+/** The runner with every job kind the API knows (`registry.import`, `subsidy.batch`). */
 export function createAppJobRunner(
   deps: { db: Database; sealer: Sealer; logger: Logger; now: () => Date },
   options: Omit<JobRunnerOptions, 'db' | 'logger' | 'handlers'> = {},
@@ -14,7 +15,10 @@ export function createAppJobRunner(
     ...options,
     db: deps.db,
     logger: deps.logger,
-    handlers: [registryImportHandler({ sealer: deps.sealer, now: deps.now })],
+    handlers: [
+      registryImportHandler({ sealer: deps.sealer, now: deps.now }),
+      subsidyBatchHandler({ now: deps.now }),
+    ],
   });
 }
 

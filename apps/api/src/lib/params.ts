@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { isDivisionCode, isIsoDate, isLocalityCode } from '@houfu/domain';
+import { isDivisionCode, isIsoDate, isLocalityCode, periodSchema } from '@houfu/domain';
+import { ApiError } from './problem.js';
 
 /*
  * Codes in paths and query strings. Parsed from the digits themselves rather than with z.coerce, which
@@ -62,3 +63,29 @@ export const idParam = z.object({
     .uuid()
     .openapi({ param: { name: 'id', in: 'path' }, example: '0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11' }),
 });
+
+/** A payment or reporting period 期间 (`2013`, `2013-H1`, `2013-Q2`, `2013-02`), as the domain parses it. */
+export const period = z
+  .string()
+  .refine(
+    (s) => periodSchema.safeParse(s).success,
+    'Expected a period like 2013, 2013-H1, 2013-Q1 or 2013-01 (years 1949–2200)',
+  )
+  .openapi({
+    example: '2013-H1',
+    pattern: '^\\d{4}(-(H[12]|Q[1-4]|0[1-9]|1[0-2]))?$',
+    description: 'Period: a year (2013), half-year (2013-H1), quarter (2013-Q1) or month (2013-01).',
+  });
+
+/** `group_by`, or its spelling `groupBy`, of a summary query; both at once must agree (else 400). */
+export function groupByOf<T extends string>(q: {
+  group_by?: T | undefined;
+  groupBy?: T | undefined;
+}): T | undefined {
+  if (q.group_by !== undefined && q.groupBy !== undefined && q.group_by !== q.groupBy) {
+    throw new ApiError('validation_failed', 'Send group_by or groupBy, not two different values.', [
+      { field: 'query.groupBy', message: 'Differs from group_by', code: 'conflicting_parameters' },
+    ]);
+  }
+  return q.group_by ?? q.groupBy;
+}
