@@ -49,7 +49,8 @@ interface Status {
 }
 
 /** A full national ID number anywhere in a text. */
-const FULL_ID = /\d{17}[\dXx]/;
+/** An 18-character ID standing alone (not a run of digits inside a hex hash or another token). */
+const FULL_ID = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/;
 const XINJIANG = 650102; // 乌鲁木齐市天山区
 
 let t: TestApp;

@@ -65,7 +65,8 @@ interface AuditEvent {
 }
 
 /** A full national ID number anywhere in a text (masked ones have `********` in the middle). */
-const FULL_ID = /\d{17}[\dXx]/;
+/** An 18-character ID standing alone (not a run of digits inside a hex hash or another token). */
+const FULL_ID = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/;
 const PERSON_KEYS = [
   'bank_account_masked',
   'bank_name',
