@@ -271,14 +271,6 @@ export async function countyPersonsWithEvents(tx: Tx, county: number): Promise<P
   return out;
 }
 
-/** Village codes of a county (each gets its payment mode). */
-export async function countyVillageCodes(tx: Tx, county: number): Promise<number[]> {
-  const rows = rowsOf<{ code: string | number }>(
-    await tx.execute(sql`SELECT code FROM localities WHERE division_code = ${county} AND level = 'village'`),
-  );
-  return rows.map((r) => Number(r.code));
-}
-
 export interface RegularBatchInput {
   county: number;
   batchId: string;

@@ -359,7 +359,7 @@ export const importReturn: RouteHandler<typeof importBankReturn, AppEnv> = async
   // The batch first: a file for a batch that is not the caller's is never read.
   const ctx = serviceContext(c);
   const { id } = c.req.valid('param');
-  await service.ownBatch(ctx, id);
+  const own = await service.ownBatch(ctx, id);
   const max = c.var.deps.config.HOUFU_IMPORT_MAX_BYTES;
   const parts: Buffer[] = [];
   const file = await pumpBody(c.req.raw.body, max, async (chunk) => {
@@ -380,7 +380,7 @@ export const importReturn: RouteHandler<typeof importBankReturn, AppEnv> = async
       })),
     );
   }
-  const { ret, replayed, batch } = await service.importReturn(ctx, id, {
+  const { ret, replayed, batch } = await service.importReturn(ctx, own, {
     sha256: file.sha256,
     filename: c.req.valid('query').filename ?? null,
     rows,

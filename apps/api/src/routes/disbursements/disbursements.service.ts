@@ -9,7 +9,6 @@ import {
   computeRegularBatch,
   computeReissueBatch,
   countyPersonsWithEvents,
-  countyVillageCodes,
   exclusionReasonCounts,
   finalizeBatchTotals,
   findPaymentReturn,
@@ -381,11 +380,9 @@ export async function computeBatch(
         }),
       );
     }
+    // Every village of the county → the percent paid as cash (village → county → province).
     const modes = await villagePaymentModes(ctx.tx, county, period.start, policy.paymentMode);
-    const villageCashPercent = new Map<number, number>();
-    for (const code of await countyVillageCodes(ctx.tx, county)) {
-      villageCashPercent.set(code, (modes.get(code) ?? policy.paymentMode).cashPercent);
-    }
+    const villageCashPercent = new Map([...modes].map(([code, mode]) => [code, mode.cashPercent]));
     await computeRegularBatch(ctx.tx, {
       county,
       batchId: batch.id,
@@ -482,10 +479,10 @@ export function accuracyOf(o: Pick<BatchOutcomes, 'paid'>, lines: number): strin
 /** Applies a parsed return file (keyed by its SHA-256: the same file again changes nothing). */
 export async function importReturn(
   ctx: Context,
-  id: string,
+  /** The caller's own batch, locked ({@link ownBatch}: checked before the file is read). */
+  batch: PaymentBatch,
   input: { sha256: string; filename: string | null; rows: readonly ReturnRow[] },
 ): Promise<{ ret: PaymentReturn; replayed: boolean; batch: PaymentBatch }> {
-  const batch = await ownBatch(ctx, id);
   const previous = await findPaymentReturn(ctx.tx, batch, input.sha256);
   if (previous) return { ret: previous, replayed: true, batch };
   if (batch.status !== 'exported' && batch.status !== 'reconciling') {
@@ -509,7 +506,7 @@ export async function importReturn(
     balanced: ret.balanced,
   });
   await closeIfSettled(ctx, batch.id);
-  return { ret, replayed: false, batch: await batchInScope(ctx.tx, id) };
+  return { ret, replayed: false, batch: await batchInScope(ctx.tx, batch.id) };
 }
 
 export async function resolveException(ctx: Context, id: string, note: string): Promise<ReturnException> {
