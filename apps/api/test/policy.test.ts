@@ -131,6 +131,16 @@ describe('GET /v1/policy/parameters', () => {
       'subsidy.payment_mode',
       'subsidy.support_window',
       'registry.removal_effective',
+      'projects.funding_rules',
+      'projects.approval_thresholds',
+      'projects.posting_days',
+      'projects.payment_schedule',
+      'projects.acceptance_levels',
+      'projects.idle_months',
+      'demonstration.eligibility',
+      'demonstration.funding',
+      'demonstration.quota',
+      'demonstration.scoring',
     ]);
     const annual = data[0] as ParameterBody;
     expect(annual.national).toEqual([{ from: '2006-07-01', value: 60000, source: '国发〔2006〕17号' }]);
@@ -666,6 +676,16 @@ describe('an approved batch freezes the policy it was computed with', () => {
         })
       ).status,
     ).toBe(204);
+  });
+
+  it('parameters that no payment batch is computed with are not frozen by one', async () => {
+    const path = overridePath('projects.posting_days', '2026-07-01');
+    const res = await t.call('PUT', path, {
+      token: await admin(),
+      body: { value: 10, source: '赣移发〔2026〕3号' },
+    });
+    expect(res.status).toBe(201);
+    expect((await t.call('DELETE', path, { token: await admin() })).status).toBe(204);
   });
 
   it('the county’s payment modes are frozen too (set and delete); other counties are not', async () => {

@@ -1,3 +1,4 @@
+export * from './demonstration.js';
 export * from './divisions.js';
 export { isIsoDate } from './internal/calendar.js';
 export * from './money.js';
@@ -6,6 +7,8 @@ export * from './parameters.js';
 export * from './periods.js';
 export * from './permissions.js';
 export * from './policy.js';
+export * from './progress.js';
+export * from './projects.js';
 export * from './registry.js';
 export * from './registry-import.js';
 export * from './subsidy.js';

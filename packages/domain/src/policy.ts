@@ -4,7 +4,21 @@
  * overrides are merged in with `withStoredOverrides`.
  */
 
+import {
+  demonstrationEligibilityParameter,
+  demonstrationFundingParameter,
+  demonstrationQuotaParameter,
+  demonstrationScoringParameter,
+} from './demonstration.js';
 import type { Parameter } from './parameters.js';
+import {
+  acceptanceLevelsParameter,
+  approvalThresholdsParameter,
+  fundingRulesParameter,
+  idleMonthsParameter,
+  paymentScheduleParameter,
+  postingDaysParameter,
+} from './projects.js';
 import { removalEffectiveParameter, supportWindowParameter } from './registry.js';
 import { annualStandardParameter, paymentFrequencyParameter, paymentModeParameter } from './subsidy.js';
 
@@ -14,6 +28,16 @@ const ids = [
   'subsidy.payment_mode',
   'subsidy.support_window',
   'registry.removal_effective',
+  'projects.funding_rules',
+  'projects.approval_thresholds',
+  'projects.posting_days',
+  'projects.payment_schedule',
+  'projects.acceptance_levels',
+  'projects.idle_months',
+  'demonstration.eligibility',
+  'demonstration.funding',
+  'demonstration.quota',
+  'demonstration.scoring',
 ] as const;
 
 /** Id of a parameter a province may read and override. */
@@ -22,6 +46,18 @@ export type PolicyParameterId = (typeof ids)[number];
 /** Every overridable parameter id, in a stable order. */
 export const policyParameterIds: readonly PolicyParameterId[] = Object.freeze([...ids]);
 
+/**
+ * The parameters a direct-subsidy payment batch 直补发放批次 is computed with: a batch keeps a
+ * snapshot of them, and once it is approved their values for its period are frozen.
+ */
+export const subsidyParameterIds: readonly PolicyParameterId[] = Object.freeze([
+  'subsidy.annual_standard',
+  'subsidy.payment_frequency',
+  'subsidy.payment_mode',
+  'subsidy.support_window',
+  'registry.removal_effective',
+]);
+
 /** Every parameter a province may read and override through the API, by id. */
 export const policyParameters: Readonly<Record<PolicyParameterId, Parameter<unknown>>> = Object.freeze({
   'subsidy.annual_standard': annualStandardParameter as Parameter<unknown>,
@@ -29,6 +65,16 @@ export const policyParameters: Readonly<Record<PolicyParameterId, Parameter<unkn
   'subsidy.payment_mode': paymentModeParameter as Parameter<unknown>,
   'subsidy.support_window': supportWindowParameter as Parameter<unknown>,
   'registry.removal_effective': removalEffectiveParameter as Parameter<unknown>,
+  'projects.funding_rules': fundingRulesParameter as Parameter<unknown>,
+  'projects.approval_thresholds': approvalThresholdsParameter as Parameter<unknown>,
+  'projects.posting_days': postingDaysParameter as Parameter<unknown>,
+  'projects.payment_schedule': paymentScheduleParameter as Parameter<unknown>,
+  'projects.acceptance_levels': acceptanceLevelsParameter as Parameter<unknown>,
+  'projects.idle_months': idleMonthsParameter as Parameter<unknown>,
+  'demonstration.eligibility': demonstrationEligibilityParameter as Parameter<unknown>,
+  'demonstration.funding': demonstrationFundingParameter as Parameter<unknown>,
+  'demonstration.quota': demonstrationQuotaParameter as Parameter<unknown>,
+  'demonstration.scoring': demonstrationScoringParameter as Parameter<unknown>,
 });
 
 /** True when `s` names a parameter a province may read and override. */

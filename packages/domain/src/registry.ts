@@ -9,7 +9,15 @@
 
 import { z } from 'zod';
 import { divisionLevel, isDivisionCode, NATION, parentDivision } from './divisions.js';
-import { assertIsoDate, daysInMonth, isIsoDate, isLeapYear, isoDate } from './internal/calendar.js';
+import {
+  assertIsoDate,
+  daysFromCivil,
+  daysInMonth,
+  isIsoDate,
+  isLeapYear,
+  isoDate,
+} from './internal/calendar.js';
+import { assertCount, isOneOf } from './internal/checks.js';
 import { defineParameter, type Parameter } from './parameters.js';
 
 /* ------------------------------------------------------------------------ */
@@ -169,16 +177,6 @@ export interface StatusContext {
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
-/** Days since 1970-01-01 of a proleptic-Gregorian date (H. Hinnant's algorithm). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
 /** Parses an ISO timestamp with an offset into a sortable `[seconds since epoch, nanoseconds]`. */
 function timestampKey(s: unknown, what: string): [number, number] {
   const m = typeof s === 'string' ? TIMESTAMP.exec(s) : null;
@@ -206,10 +204,6 @@ function compareRecorded(a: PersonEvent, b: PersonEvent): number {
   const ka = timestampKey(a.recordedAt, 'recordedAt');
   const kb = timestampKey(b.recordedAt, 'recordedAt');
   return ka[0] - kb[0] || ka[1] - kb[1] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-function isOneOf<T extends string>(list: readonly T[], v: unknown): v is T {
-  return typeof v === 'string' && (list as readonly string[]).includes(v);
 }
 
 function assertRule(rule: unknown): asserts rule is RemovalEffectiveRule {
@@ -564,13 +558,6 @@ export interface VerificationResult extends VerificationInput {
   /** movedIn + reRegistered. */
   increase: number;
   verifiedCount: number;
-}
-
-function assertCount(n: unknown, what: string): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new RangeError(`${what} must be a non-negative integer, got ${String(n)}`);
-  }
-  return n;
 }
 
 /**

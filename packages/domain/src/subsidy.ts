@@ -9,6 +9,7 @@
 
 import { z } from 'zod';
 import { assertIsoDate } from './internal/calendar.js';
+import { isOneOf } from './internal/checks.js';
 import { assertFen, type Fen } from './money.js';
 import { defineParameter, type Parameter } from './parameters.js';
 import { type Period, type PeriodKind, parsePeriod } from './periods.js';
@@ -20,10 +21,6 @@ import {
   statusOn,
   supportWindow,
 } from './registry.js';
-
-function isOneOf<T extends string>(list: readonly T[], v: unknown): v is T {
-  return typeof v === 'string' && (list as readonly string[]).includes(v);
-}
 
 /* ------------------------------------------------------------------------ */
 /* Payment frequency 发放频次                                                 */

@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
+  acceptanceLevelsParameter,
   annualStandardParameter,
+  approvalThresholdsParameter,
+  demonstrationEligibilityParameter,
+  demonstrationFundingParameter,
+  demonstrationQuotaParameter,
+  demonstrationScoringParameter,
+  fundingRulesParameter,
+  idleMonthsParameter,
   isPolicyParameterId,
   type PolicyParameterId,
   parameterValue,
   paymentFrequencyParameter,
   paymentModeParameter,
+  paymentScheduleParameter,
   policyParameterIds,
   policyParameters,
+  postingDaysParameter,
   removalEffectiveParameter,
   supportWindowParameter,
   withStoredOverrides,
@@ -21,6 +31,16 @@ describe('policyParameters', () => {
       'subsidy.payment_mode',
       'subsidy.support_window',
       'registry.removal_effective',
+      'projects.funding_rules',
+      'projects.approval_thresholds',
+      'projects.posting_days',
+      'projects.payment_schedule',
+      'projects.acceptance_levels',
+      'projects.idle_months',
+      'demonstration.eligibility',
+      'demonstration.funding',
+      'demonstration.quota',
+      'demonstration.scoring',
     ]);
     expect(Object.keys(policyParameters).sort()).toEqual([...policyParameterIds].sort());
     expect(Object.isFrozen(policyParameters)).toBe(true);
@@ -33,6 +53,16 @@ describe('policyParameters', () => {
     ['subsidy.payment_mode', paymentModeParameter],
     ['subsidy.support_window', supportWindowParameter],
     ['registry.removal_effective', removalEffectiveParameter],
+    ['projects.funding_rules', fundingRulesParameter],
+    ['projects.approval_thresholds', approvalThresholdsParameter],
+    ['projects.posting_days', postingDaysParameter],
+    ['projects.payment_schedule', paymentScheduleParameter],
+    ['projects.acceptance_levels', acceptanceLevelsParameter],
+    ['projects.idle_months', idleMonthsParameter],
+    ['demonstration.eligibility', demonstrationEligibilityParameter],
+    ['demonstration.funding', demonstrationFundingParameter],
+    ['demonstration.quota', demonstrationQuotaParameter],
+    ['demonstration.scoring', demonstrationScoringParameter],
   ])('%s is the parameter of that id', (id, parameter) => {
     expect(policyParameters[id]).toBe(parameter);
     expect(policyParameters[id].id).toBe(id);
@@ -55,6 +85,12 @@ describe('policyParameters', () => {
     ['subsidy.support_window', { cutoff: '2006-07-01', start: '2006-07-01', years: 20 }, false],
     ['registry.removal_effective', 'event_date', true],
     ['registry.removal_effective', 'never', false],
+    ['projects.posting_days', 10, true],
+    ['projects.posting_days', 0, false],
+    ['projects.approval_thresholds', { provinceFen: 200_000_000, cityDesignFen: 50_000_000 }, true],
+    ['projects.approval_thresholds', { provinceFen: 50_000_000, cityDesignFen: 200_000_000 }, false],
+    ['demonstration.quota', { perCountyPerYear: 5 }, true],
+    ['demonstration.quota', { perCountyPerYear: 0 }, false],
   ])('a stored %s override of %j is accepted: %s', (id, value, ok) => {
     const call = () =>
       withStoredOverrides(policyParameters[id], 420000, [

@@ -38,6 +38,7 @@ import {
   resolvePaymentMode,
   type SupportWindowRule,
   scopeOf,
+  subsidyParameterIds,
 } from '@houfu/domain';
 import { z } from 'zod';
 import { today } from '../../lib/dates.js';
@@ -82,7 +83,7 @@ export interface SubsidyPolicy {
 export async function loadSubsidyPolicy(tx: Tx, county: number, on: string): Promise<SubsidyPolicy> {
   const { parameters } = await loadParameterSet(tx, policyParameters, provinceOf(county));
   const snapshot: SubsidyPolicy['snapshot'] = {};
-  for (const id of policyParameterIds) {
+  for (const id of subsidyParameterIds) {
     const v = policyValueInForce(parameters[id], county, on);
     snapshot[id] = { from: v.from, value: v.value, source: v.source, level: v.level };
   }
@@ -347,7 +348,9 @@ export async function setOverride(
   const value = parseValue(parameter, input.value);
   assertAfterPolicyBegan(parameter, key.from);
   await lockProvincePolicy(ctx.tx, province);
-  await assertNotFrozen(ctx, scopeOf(province), key.from, `Province ${province}`);
+  if (subsidyParameterIds.includes(id)) {
+    await assertNotFrozen(ctx, scopeOf(province), key.from, `Province ${province}`);
+  }
   const previous = await getPolicyOverride(ctx.tx, { province, parameter: id, from: key.from });
   if (previous && sameJson(previous.value, value) && previous.source === input.source) {
     return { stored: previous, created: false, statusesChanged: 0 };
@@ -385,7 +388,9 @@ export async function deleteOverride(ctx: Context, key: OverrideKey): Promise<{ 
   if (!existing) {
     throw new ApiError('not_found', `Province ${province} has no stored ${id} from ${key.from}.`);
   }
-  await assertNotFrozen(ctx, scopeOf(province), key.from, `Province ${province}`);
+  if (subsidyParameterIds.includes(id)) {
+    await assertNotFrozen(ctx, scopeOf(province), key.from, `Province ${province}`);
+  }
   await deleteStoredOverride(ctx.tx, { province, parameter: id, from: key.from });
   await appendAudit(ctx.tx, {
     division: province,
