@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 /** Test support: the app in-process on a fresh test database, tokens and factories (used by api, sdk and cli tests). */
 import {
   appendAudit,
@@ -50,11 +51,72 @@ export interface TestApp extends TestDatabase {
 /** The app in-process on a fresh test database (PGlite by default, PostgreSQL with DATABASE_URL). */
 export interface TestAppOptions {
   config?: Partial<AppConfig>;
-  /** Where the app's JSON log lines go (default: discarded). */
+  /** Where the app's JSON log lines also go (they are always scanned for personal numbers). */
   logStream?: NodeJS.WritableStream;
   now?: () => Date;
   /** Job runner settings (lease, attempts). */
   jobs?: Omit<JobRunnerOptions, 'db' | 'logger' | 'handlers'>;
+}
+
+/**
+ * Full personal numbers in a text: 18-character national ID numbers with a valid check digit and
+ * UnionPay-style bank account numbers (62 and 14–17 more digits), each standing alone (not a run of
+ * digits inside a hash, a UUID or another number). Masked forms never match.
+ */
+export function personalNumbersIn(text: string): string[] {
+  const ids = (text.match(/(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g) ?? []).filter(
+    (s) => parseNationalId(s).ok,
+  );
+  const accounts = text.match(/(?<![0-9A-Za-z])62\d{14,17}(?![0-9A-Za-z])/g) ?? [];
+  return [...ids, ...accounts];
+}
+
+/** Routes whose answer carries full numbers by design, to callers allowed to see them (audited). */
+const REVEALING_ROUTES = [
+  /^\/v1\/persons\/[^/]+\/reveal$/,
+  /^\/v1\/disbursements\/[^/]+\/bank-file$/,
+  // The API document's examples are made-up numbers.
+  /^\/openapi\.json$/,
+];
+
+/** A request as text, with its token's claims decoded (a caller may be shown its own token's subject). */
+function requestText(path: string, headers: Record<string, string>, body: string | undefined): string {
+  const claims = (headers.authorization ?? '').split('.')[1] ?? '';
+  return `${path} ${JSON.stringify(headers)} ${Buffer.from(claims, 'base64url').toString('utf8')} ${body ?? ''}`;
+}
+
+/**
+ * Watches every log line and every response of a test app for full ID and bank account numbers
+ * (RELIABILITY.md: PII never in a log line, never in a response to a caller who may not see it). A
+ * number the request itself carried may be echoed back to its sender; anything else is a leak.
+ * Reported when the app is closed, so every test file of the suite is checked.
+ */
+function piiWatch() {
+  const leaks: string[] = [];
+  const mask = (n: string) => `${n.slice(0, 4)}…${n.slice(-2)}`;
+  let partial = '';
+  const logs = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        for (const n of personalNumbersIn(line)) leaks.push(`log line: ${mask(n)} in ${line.slice(0, 200)}`);
+      }
+      done();
+    },
+  });
+  return {
+    logs,
+    async response(path: string, request: string, res: Response): Promise<void> {
+      if (REVEALING_ROUTES.some((r) => r.test(path.split('?')[0] ?? ''))) return;
+      if (!/json|text|csv/.test(res.headers.get('content-type') ?? '')) return;
+      const text = await res.clone().text();
+      for (const n of personalNumbersIn(text)) {
+        if (!request.includes(n)) leaks.push(`response of ${path}: ${mask(n)}`);
+      }
+    },
+    leaks,
+  };
 }
 
 /** The data key of every test app (a fixed, public test value). */
@@ -67,7 +129,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   // One data key for every test app: test files share one PostgreSQL database, and a batch or a
   // report of a county may hold persons another file sealed.
   const sealer = createSealer(TEST_DATA_KEY);
-  const logger = options.logStream ? createLogger('info', options.logStream) : createLogger('silent');
+  const watch = piiWatch();
+  const logger = createLogger('info', options.logStream ? tee(options.logStream, watch.logs) : watch.logs);
   const now = options.now ?? (() => new Date());
   const jobs = createAppJobRunner(
     { db: database.db, sealer, logger, now },
@@ -85,6 +148,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   return {
     ...database,
+    close: async () => {
+      await database.close();
+      if (watch.leaks.length > 0) {
+        throw new Error(`personal numbers leaked:\n${watch.leaks.slice(0, 20).join('\n')}`);
+      }
+    },
     app,
     keys,
     sealer,
@@ -96,21 +165,33 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         roles,
         ttlSeconds: 600,
       }),
-    call: (method, path, init = {}) =>
-      Promise.resolve(
-        app.request(path, {
-          method,
-          headers: {
-            ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-            ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...init.headers,
-          },
-          ...(init.body !== undefined
-            ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }
-            : {}),
-        }),
-      ),
+    call: async (method, path, init = {}) => {
+      const headers = {
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      };
+      const body =
+        init.body === undefined
+          ? undefined
+          : typeof init.body === 'string'
+            ? init.body
+            : JSON.stringify(init.body);
+      const res = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
+      await watch.response(path, requestText(path, headers, body), res);
+      return res;
+    },
   };
+}
+
+/** A writable that copies every chunk to both streams. */
+function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      a.write(chunk);
+      b.write(chunk, done);
+    },
+  });
 }
 
 let counter = 0;

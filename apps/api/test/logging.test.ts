@@ -5,7 +5,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, makeTownship, type TestApp } from './helpers.js';
+import { createTestApp, makeTownship, personalNumbersIn, type TestApp } from './helpers.js';
 
 const NATIONAL_ID = '11010519491231002X';
 const BANK_ACCOUNT = '6217002710000123456';
@@ -112,5 +112,23 @@ describe('PII never in logs', () => {
     const line = (await logLines()).find((l) => l.msg === 'request' && l.requestId === id);
     expect(line).toMatchObject({ method: 'GET', status: 200, sub: 'user:log-check', division: 420582 });
     expect(line?.route).toBe('/v1/me');
+  });
+});
+
+// Every test app of the suite scans its log lines and responses with this detector and fails its
+// file on close when a full number appears that the request did not carry itself (src/testing.ts).
+describe('the suite-wide personal-number detector', () => {
+  it.each([
+    [`{"id":"${NATIONAL_ID}"}`, [NATIONAL_ID]],
+    [`卡号${BANK_ACCOUNT}。`, [BANK_ACCOUNT]],
+    ['{"national_id_masked":"110105********002X","bank_account_masked":"****3456"}', []],
+    // Check digit wrong: not an ID number.
+    ['110105194912310021', []],
+    // Digits inside a hex hash or a longer number are not numbers of their own.
+    [`a${NATIONAL_ID}f`, []],
+    [`1${BANK_ACCOUNT}9999`, []],
+    ['{"total_fen":296040000,"code":420581100201}', []],
+  ])('%s → %j', (text, found) => {
+    expect(personalNumbersIn(text)).toEqual(found);
   });
 });

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../src/client.js';
+import { apiDatabaseUrl, createDatabase, type Database } from '../src/client.js';
 import { migrate, scramVerifier } from '../src/migrate.js';
 import { insertLocality, listLocalities } from '../src/queries/localities.js';
 import { rowsOf, withDivision, withTenant } from '../src/tenant.js';
@@ -231,3 +231,43 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
     }
   });
 });
+
+describe.runIf(usingPostgres())('statement timeout (PostgreSQL)', () => {
+  it('a statement running past statement_timeout is stopped and its transaction commits nothing', async () => {
+    const url = process.env.DATABASE_URL as string;
+    const db = await createDatabase({ url: apiDatabaseUrl(url), max: 1, statementTimeoutMs: 300 });
+    const code = township(420581, 901 + Math.floor(Math.random() * 90)) + 1000 * 7;
+    try {
+      const started = Date.now();
+      const error = await withDivision(db, 420581, async (tx) => {
+        await insertLocality(tx, {
+          divisionCode: 420581,
+          code,
+          level: 'township',
+          townshipCode: code,
+          name: '超时测试镇',
+          source: 'local',
+        });
+        await tx.execute(sql`SELECT pg_sleep(5)`);
+      }).catch((e: unknown) => e);
+      // Cancelled by the server after 300 ms (SQLSTATE 57014, which the API answers 504), not after 5 s.
+      expect(databaseErrorCode(error)).toBe('57014');
+      expect(Date.now() - started).toBeLessThan(3_000);
+      const rows = await withDivision(db, 420581, (tx) =>
+        tx.execute(sql`SELECT 1 FROM localities WHERE division_code = 420581 AND code = ${code}`),
+      );
+      expect(rowsOf(rows)).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+/** The SQLSTATE of a driver error or of one in its cause chain. */
+function databaseErrorCode(error: unknown): unknown {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; i += 1) {
+    if (typeof e.code === 'string') return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
