@@ -10,7 +10,7 @@ import { onError } from './lib/errors.js';
 import { ApiError, problemResponse } from './lib/problem.js';
 import type { AppDeps } from './lib/types.js';
 import { authenticate, knownDivisionsOnly } from './middleware/auth.js';
-import { rateLimit } from './middleware/rate-limit.js';
+import { rateLimit, rateLimitHeaders } from './middleware/rate-limit.js';
 import { tenantTransaction } from './middleware/tenant.js';
 import { registerDocsPage, registerOpenApi } from './openapi.js';
 import audit from './routes/audit/audit.index.js';
@@ -92,6 +92,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', (c, next) =>
     c.req.method === 'POST' && isFileUpload(c.req.path) ? uploadTimeout(c, next) : requestTimeout(c, next),
   );
+  app.use('/v1/*', rateLimitHeaders);
   app.use('/v1/*', async (c, next) => {
     c.header('cache-control', 'no-store');
     return PUBLIC_V1.has(c.req.path) ? next() : protect(c, next);

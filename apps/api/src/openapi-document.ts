@@ -1,7 +1,7 @@
 import { createApp } from './app.js';
 import { configSchema } from './lib/config.js';
 import type { AppDeps } from './lib/types.js';
-import { openApiConfig } from './openapi.js';
+import { openApiDocumentOf } from './openapi.js';
 
 /**
  * The OpenAPI 3.1 document, built from the route contracts without starting a server or opening a
@@ -10,5 +10,5 @@ import { openApiConfig } from './openapi.js';
 export function openApiDocument() {
   const config = configSchema.parse({});
   const app = createApp({ config } as unknown as AppDeps);
-  return app.getOpenAPI31Document(openApiConfig);
+  return openApiDocumentOf(app);
 }

@@ -14,16 +14,161 @@ export const openApiConfig: Parameters<AppOpenAPI['getOpenAPI31Document']>[0] = 
     description:
       'The API of Houfu, the platform for reservoir-resettlement post-relocation support (水库移民后期扶持). Every tenant-owned resource belongs to an administrative division (GB/T 2260); a caller sees its division and everything below it. Errors are RFC 9457 problem+json with a stable `code`. See docs/api-guide.md for authentication, pagination, idempotency and versioning.',
   },
-  servers: [{ url: 'http://127.0.0.1:8787', description: 'Local development server' }],
+  servers: [
+    {
+      url: '/',
+      description:
+        'The deployment that serves this document (local, staging or production): the API is on the same origin.',
+      'x-internal': false,
+    },
+  ],
   tags: [
     { name: 'auth', description: 'Integrator client credentials → access tokens.' },
     { name: 'me', description: 'The caller.' },
     { name: 'divisions', description: '行政区划: the division dictionary.' },
     { name: 'localities', description: '乡镇与村: townships and villages inside a county.' },
+    {
+      name: 'registry',
+      description:
+        '移民登记: households, persons and their events, annual verification, conflicts, the public notice and totals.',
+    },
+    {
+      name: 'imports',
+      description: '批量导入: registry files (CSV, XLSX) imported by a job, with a per-row report.',
+    },
+    { name: 'jobs', description: 'Background jobs (imports, payment batches) and their progress.' },
+    {
+      name: 'policy',
+      description: '政策参数: national defaults, province overrides, county and village payment modes.',
+    },
+    {
+      name: 'disbursements',
+      description: '直补资金发放: payment batches, approval, bank files, bank returns and reconciliation.',
+    },
     { name: 'audit', description: '审计: the append-only, hash-chained audit trail.' },
     { name: 'system', description: 'Health and keys.' },
   ],
 };
+
+/** Integer bounds as numbers: what `.int()` accepts (safe integers), and what fits in int32. */
+const SAFE_INTEGER = { minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
+const INT32 = { minimum: -(2 ** 31), maximum: 2 ** 31 - 1 };
+
+const seconds = { type: 'integer', format: 'int32', minimum: 1, maximum: 60 } as const;
+const headers = {
+  'RateLimit-Limit': {
+    description:
+      'Requests allowed in the current one-minute window by the budget that counted this request, per server process: HOUFU_RATE_LIMIT_PER_MINUTE per caller (token endpoint: 30 per client id, 300 per address). Sent with every response to a counted request; not with a 401, nor with a 413 refused on its Content-Length, both answered before the caller is known.',
+    schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 1_000_000 },
+  },
+  'RateLimit-Remaining': {
+    description: 'Requests left in the current window.',
+    schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 1_000_000 },
+  },
+  'RateLimit-Reset': { description: 'Seconds until the current window ends.', schema: seconds },
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: seconds },
+} as const;
+const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] as const;
+const ref = (name: keyof typeof headers) => ({ $ref: `#/components/headers/${name}` });
+
+type Document = ReturnType<AppOpenAPI['getOpenAPI31Document']>;
+type Schema = Record<string, unknown>;
+interface Media {
+  schema?: unknown;
+}
+interface Response {
+  headers?: Record<string, unknown>;
+  content?: Record<string, Media>;
+}
+/** An operation as this app's generator writes it: parameters, bodies and responses inline. */
+interface Operation {
+  security?: unknown[];
+  parameters?: Media[];
+  requestBody?: { content?: Record<string, Media> };
+  responses: Record<string, Response>;
+}
+
+function operations(doc: Document): Operation[] {
+  return Object.values(doc.paths ?? {}).flatMap((item) =>
+    Object.values(item as Record<string, unknown>).filter(
+      (op): op is Operation => typeof op === 'object' && op !== null && 'responses' in op,
+    ),
+  );
+}
+
+/**
+ * The per-caller rate limit (`middleware/rate-limit.ts`) counts every authenticated request once the
+ * caller is known, and every response to it then carries the caller's budget: every 2xx and 4xx of an
+ * operation with `security`, except 401 (refused before the caller is known). Every 429 — the token
+ * endpoint's too, from its own budgets — carries the budget that refused it and Retry-After.
+ */
+function declareRateLimits(doc: Document) {
+  for (const op of operations(doc)) {
+    const counted = (op.security?.length ?? 0) > 0;
+    for (const [status, response] of Object.entries(op.responses)) {
+      if (status !== '429' && !(counted && /^[24]/.test(status) && status !== '401')) continue;
+      response.headers = {
+        ...response.headers,
+        ...Object.fromEntries(RATE_LIMIT_HEADERS.map((name) => [name, ref(name)])),
+        ...(status === '429' ? { 'Retry-After': ref('Retry-After') } : {}),
+      };
+    }
+  }
+}
+
+/** Calls `visit` on a schema and on every schema inside it (not through `$ref`s). */
+function eachSchema(schema: unknown, visit: (s: Schema) => void) {
+  if (!schema || typeof schema !== 'object' || '$ref' in schema) return;
+  const s = schema as Schema;
+  visit(s);
+  for (const sub of Object.values((s.properties ?? {}) as Record<string, unknown>)) eachSchema(sub, visit);
+  for (const key of ['items', 'additionalProperties', 'not']) eachSchema(s[key], visit);
+  for (const key of ['anyOf', 'oneOf', 'allOf', 'prefixItems']) {
+    for (const sub of (s[key] ?? []) as unknown[]) eachSchema(sub, visit);
+  }
+}
+
+/** Every schema of the document: components, parameters, request and response bodies and headers. */
+function eachDocumentSchema(doc: Document, visit: (s: Schema) => void) {
+  for (const s of Object.values(doc.components?.schemas ?? {})) eachSchema(s, visit);
+  for (const op of operations(doc)) {
+    const media = [
+      ...(op.parameters ?? []),
+      ...Object.values(op.requestBody?.content ?? {}),
+      ...Object.values(op.responses).flatMap((r) => [
+        ...Object.values(r.content ?? {}),
+        ...(Object.values(r.headers ?? {}) as Media[]),
+      ]),
+    ];
+    for (const m of media) eachSchema(m.schema, visit);
+  }
+}
+
+/**
+ * zod's `.int()` accepts only safe integers (±(2^53 − 1)), the bounds `z.toJSONSchema` states, but
+ * zod-to-openapi leaves them out. Every integer without a bound gets that one (integers typed by hand,
+ * `.openapi({ type: 'integer' })` over a digit string, state their own), and every integer a format:
+ * int32 when its bounds fit, int64 otherwise.
+ */
+function boundIntegers(doc: Document) {
+  eachDocumentSchema(doc, (s) => {
+    const type = s.type;
+    if (!(type === 'integer' || (Array.isArray(type) && type.includes('integer')))) return;
+    if (s.minimum === undefined && s.exclusiveMinimum === undefined) s.minimum = SAFE_INTEGER.minimum;
+    if (s.maximum === undefined && s.exclusiveMaximum === undefined) s.maximum = SAFE_INTEGER.maximum;
+    const low = Number(s.minimum ?? s.exclusiveMinimum);
+    const high = Number(s.maximum ?? s.exclusiveMaximum);
+    s.format ??= low >= INT32.minimum && high <= INT32.maximum ? 'int32' : 'int64';
+  });
+}
+
+/** The OpenAPI document of an app: its route contracts, plus what its middleware adds to them. */
+export function openApiDocumentOf(app: AppOpenAPI): Document {
+  const doc = app.getOpenAPI31Document(openApiConfig);
+  declareRateLimits(doc);
+  boundIntegers(doc);
+  return doc;
+}
 
 export function registerOpenApi(app: AppOpenAPI) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -31,9 +176,12 @@ export function registerOpenApi(app: AppOpenAPI) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'An ES256 access token (typ at+jwt) signed by this deployment’s keys: an integrator token from POST /v1/oauth/token, or a user token minted with `houfu token` (no identity-provider login is built yet).',
+      'An ES256 access token (typ at+jwt) signed by this deployment’s keys: an integrator token from POST /v1/oauth/token, or a user token minted with `houfu token` (no identity-provider login is built yet). Tokens are verified following RFC8725 (JWT Best Current Practices): the algorithm is pinned to ES256, the explicit type at+jwt (RFC 9068), issuer, audience, subject, exp and iat are required, and a maximum token age applies.',
   });
-  app.doc31('/openapi.json', openApiConfig);
+  for (const [name, header] of Object.entries(headers)) {
+    app.openAPIRegistry.registerComponent('headers', name, header);
+  }
+  app.get('/openapi.json', (c) => c.json(openApiDocumentOf(app)));
 }
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));

@@ -379,7 +379,7 @@ describe('GET /openapi.json', () => {
     tags?: string[];
     security?: unknown[];
     'x-permission'?: string;
-    responses: Record<string, { content?: Record<string, unknown> }>;
+    responses: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
     requestBody?: { content: Record<string, { schema: unknown }> };
   }
   interface Doc {
@@ -388,6 +388,7 @@ describe('GET /openapi.json', () => {
     components: {
       schemas: Record<string, { properties?: Record<string, { example?: unknown }> }>;
       securitySchemes: Record<string, { type: string; scheme: string }>;
+      headers: Record<string, unknown>;
     };
   }
   let doc: Doc;
@@ -460,6 +461,25 @@ describe('GET /openapi.json', () => {
     expect(issue?.op.security ?? []).toEqual([]);
   });
 
+  it('responses counted by the rate limit declare its headers; every 429 declares Retry-After', () => {
+    const budget = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+    expect(Object.keys(doc.components.headers)).toEqual(expect.arrayContaining([...budget, 'Retry-After']));
+    for (const { path, method, op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        const where = `${method.toUpperCase()} ${path} ${status}`;
+        const declared = Object.keys(response.headers ?? {});
+        const counted = (op.security?.length ?? 0) > 0 && /^[24]/.test(status) && status !== '401';
+        if (counted || status === '429') expect(declared, where).toEqual(expect.arrayContaining(budget));
+        else
+          expect(
+            declared.filter((h) => budget.includes(h)),
+            where,
+          ).toEqual([]);
+        if (status === '429') expect(declared, where).toContain('Retry-After');
+      }
+    }
+  });
+
   it('writes need localities:write; reads need a read permission', () => {
     const perm = (id: string) => operations().find((o) => o.op.operationId === id)?.op['x-permission'];
     expect(perm('createLocality')).toBe('localities:write');
@@ -498,10 +518,20 @@ describe('rate limit', () => {
   });
   afterAll(() => limited.close());
 
+  const budget = (res: Response) => ({
+    limit: res.headers.get('ratelimit-limit'),
+    remaining: res.headers.get('ratelimit-remaining'),
+    reset: Number(res.headers.get('ratelimit-reset')),
+  });
+
   it('the 4th request in a minute from one caller → 429 with Retry-After; another caller is unaffected', async () => {
     const mine = await limited.token(420581, ['county_operator'], 'user:rate-a');
-    for (let i = 0; i < 3; i += 1) {
-      expect((await limited.call('GET', '/v1/me', { token: mine })).status).toBe(200);
+    for (const remaining of ['2', '1', '0']) {
+      const ok = await limited.call('GET', '/v1/me', { token: mine });
+      expect(ok.status).toBe(200);
+      expect(budget(ok)).toMatchObject({ limit: '3', remaining });
+      expect(budget(ok).reset).toBeGreaterThanOrEqual(1);
+      expect(budget(ok).reset).toBeLessThanOrEqual(60);
     }
     const res = await limited.call('GET', '/v1/me', { token: mine });
     expect(res.status).toBe(429);
@@ -510,6 +540,7 @@ describe('rate limit', () => {
     expect(Number.isInteger(retry)).toBe(true);
     expect(retry).toBeGreaterThanOrEqual(1);
     expect(retry).toBeLessThanOrEqual(60);
+    expect(budget(res)).toEqual({ limit: '3', remaining: '0', reset: retry });
 
     const other = await limited.token(420581, ['county_operator'], 'user:rate-b');
     expect((await limited.call('GET', '/v1/me', { token: other })).status).toBe(200);
@@ -517,5 +548,22 @@ describe('rate limit', () => {
     expect((await limited.call('GET', '/v1/me', { token: elsewhere })).status).toBe(200);
     // Still limited, on every route.
     expect((await limited.call('GET', '/v1/divisions', { token: mine })).status).toBe(429);
+  });
+
+  it('errors after the count carry the budget (400, 403, 404); a 401, refused before it, does not', async () => {
+    const mine = await limited.token(420581, ['county_operator'], 'user:rate-c');
+    const invalid = await limited.call('GET', '/v1/divisions?limit=0', { token: mine });
+    expect(invalid.status).toBe(400);
+    expect(budget(invalid)).toMatchObject({ limit: '3', remaining: '2' });
+    const forbidden = await limited.call('GET', '/v1/audit-events/verification', { token: mine });
+    expect(forbidden.status).toBe(403);
+    expect(budget(forbidden)).toMatchObject({ limit: '3', remaining: '1' });
+    const missing = await limited.call('GET', '/v1/no-such-thing', { token: mine });
+    expect(missing.status).toBe(404);
+    expect(budget(missing)).toMatchObject({ limit: '3', remaining: '0' });
+
+    const anonymous = await limited.call('GET', '/v1/me');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('ratelimit-limit')).toBeNull();
   });
 });

@@ -257,3 +257,189 @@ describe.runIf(DATABASE_URL)('SIGKILL during an import (PostgreSQL)', () => {
     expect(audits?.n).toBe(1);
   }, 240_000);
 });
+
+/**
+ * PostgreSQL itself restarted (`pg_ctl -m immediate`, a crash of the database server) while the API
+ * writes: on a private cluster of this test's own, so the shared server of the rest of the suite is
+ * untouched. Needs PostgreSQL's server binaries (`pg_config --bindir`); as root they run as `postgres`.
+ */
+const pgBin = await exec('pg_config', ['--bindir']).then(
+  (r) => r.stdout.trim(),
+  () => '',
+);
+const asRoot = process.getuid?.() === 0;
+
+async function asPostgres(cmd: string, args: string[]) {
+  const file = join(pgBin, cmd);
+  return asRoot ? exec('runuser', ['-u', 'postgres', '--', file, ...args]) : exec(file, args);
+}
+
+describe.runIf(DATABASE_URL && pgBin)('PostgreSQL restarted during writes', () => {
+  const pgPort = 40_000 + Math.floor(Math.random() * 10_000);
+  let clusterDir: string;
+  let pgData: string;
+  let own: postgres.Sql;
+  let ownEnv: NodeJS.ProcessEnv;
+  let api: ChildProcess | undefined;
+  let token: string;
+  const apiPort = port + 1;
+  const apiBase = `http://127.0.0.1:${apiPort}`;
+
+  const pgCtl = (...args: string[]) => asPostgres('pg_ctl', ['-D', pgData, '-w', '-t', '60', ...args]);
+  const startCluster = () =>
+    pgCtl(
+      '-l',
+      join(clusterDir, 'log'),
+      '-o',
+      `-p ${pgPort} -c listen_addresses=127.0.0.1 -k ${clusterDir}`,
+      'start',
+    );
+
+  beforeAll(async () => {
+    clusterDir = await mkdtemp(join(tmpdir(), 'houfu-pg-'));
+    pgData = join(clusterDir, 'data');
+    if (asRoot) await exec('chown', ['-R', 'postgres:postgres', clusterDir]);
+    await asPostgres('initdb', ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    await startCluster();
+    const url = `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
+    ownEnv = {
+      ...process.env,
+      DATABASE_URL: url,
+      HOUFU_DATA_DIR: await mkdtemp(join(tmpdir(), 'houfu-pgdata-')),
+      HOUFU_DATA_KEY: randomBytes(32).toString('base64'),
+      PORT: String(apiPort),
+      LOG_LEVEL: 'silent',
+      // The writers below are one caller going flat out; the per-caller limit is not under test here.
+      HOUFU_RATE_LIMIT_PER_MINUTE: '1000000',
+    };
+    await exec(process.execPath, [bin, 'migrate'], { env: ownEnv });
+    await exec(process.execPath, [bin, 'localities', '--county', String(COUNTY)], { env: ownEnv });
+    own = postgres(url, { max: 1, onnotice: () => {} });
+    // The first token also creates the signing keys the server needs.
+    token = (
+      await exec(
+        process.execPath,
+        [bin, 'token', '--division', String(COUNTY), '--role', 'county_operator'],
+        {
+          env: ownEnv,
+        },
+      )
+    ).stdout.trim();
+    api = spawn(process.execPath, [bin, 'serve'], { env: ownEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    api.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    for (let i = 0; i < 200; i += 1) {
+      if (
+        await fetch(`${apiBase}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the server did not start: ${stderr}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    api?.kill('SIGKILL');
+    await own?.end({ timeout: 1 }).catch(() => {});
+    if (pgData) await pgCtl('-m', 'immediate', 'stop').catch(() => {});
+    if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
+    if (ownEnv?.HOUFU_DATA_DIR) await rm(ownEnv.HOUFU_DATA_DIR, { recursive: true, force: true });
+  });
+
+  it('answers 503 while the database is down, recovers by itself, and loses no acknowledged write', async () => {
+    const [village] = await own<{ code: string }[]>`
+      SELECT code FROM localities WHERE division_code = ${COUNTY} AND level = 'village' LIMIT 1`;
+    expect(village).toBeDefined();
+
+    /** One household per key; a key is retried until it is answered with a 2xx (the SDK's rule). */
+    const acknowledged = new Set<string>();
+    const statuses = new Map<number, number>();
+    type Phase = 'up' | 'down' | 'starting' | 'after';
+    const phaseStatuses: Record<Phase, Set<number>> = {
+      up: new Set(),
+      down: new Set(),
+      starting: new Set(),
+      after: new Set(),
+    };
+    let phase: Phase = 'up';
+    const create = async (no: string): Promise<number> => {
+      // A refused or dropped connection counts as status 0: the server must never do that.
+      const startedIn = phase;
+      const res = await fetch(`${apiBase}/v1/households`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': `restart-${no}`,
+        },
+        body: JSON.stringify({ household_no: no, village_code: Number(village?.code) }),
+      }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          return r;
+        },
+        () => ({ status: 0 }),
+      );
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      phaseStatuses[startedIn].add(res.status);
+      if (res.status === 201) acknowledged.add(no);
+      return res.status;
+    };
+    let running = true;
+    const keys: string[] = [];
+    const writer = async (w: number) => {
+      for (let i = 0; running; i += 1) {
+        const no = `R${w}-${i}`;
+        keys.push(no);
+        // Retry the same key while the database is away, a little apart.
+        while (running && (await create(no)) === 503) await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const writers = [0, 1, 2, 3].map(writer);
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    let health = 0;
+    try {
+      await pause(1_000);
+      // A crash restart under load: in-flight transactions are lost, committed ones must survive.
+      await pgCtl('-l', join(clusterDir, 'log'), '-m', 'immediate', 'restart');
+      await pause(1_000);
+      // Then down for a while: every request sent in the gap is answered 503 at once (never a 500, a hang
+      // or a dropped connection).
+      await pgCtl('-m', 'immediate', 'stop');
+      phase = 'down';
+      await pause(1_500);
+      health = (await fetch(`${apiBase}/healthz`)).status;
+      phase = 'starting';
+      await startCluster();
+      phase = 'after';
+      await pause(2_000);
+    } finally {
+      running = false;
+      await Promise.all(writers);
+    }
+    expect(health).toBe(503);
+    // Keys left unanswered when the writers stopped are retried now: each ends 201 (or its replay).
+    for (const no of keys) if (!acknowledged.has(no)) expect(await create(no)).toBe(201);
+
+    expect(api?.exitCode).toBeNull();
+    expect(
+      [...statuses.keys()].every((s) => s === 201 || s === 503),
+      JSON.stringify([...statuses]),
+    ).toBe(true);
+    expect(phaseStatuses.down).toEqual(new Set([503]));
+    expect(phaseStatuses.after.has(201)).toBe(true);
+    expect((await fetch(`${apiBase}/healthz`)).status).toBe(200);
+    const rows = await own<{ household_no: string }[]>`
+      SELECT household_no FROM households WHERE division_code = ${COUNTY} AND household_no LIKE 'R%'`;
+    // Every acknowledged write is there, once; nothing else is.
+    expect(rows.map((r) => r.household_no).sort()).toEqual([...acknowledged].sort());
+    expect(acknowledged.size).toBe(keys.length);
+    expect(keys.length).toBeGreaterThan(20);
+  }, 120_000);
+});

@@ -55,6 +55,11 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       idle_timeout: 30,
       connect_timeout: 10,
       max_lifetime: 60 * 30,
+      // While the database is down, a request waits for a reconnect attempt and then fails (503).
+      // The driver's default backoff grows to 20 s after a few failed attempts, so requests would
+      // hang until the HTTP timeout; capped at 1 s, they fail fast and the pool is back within a
+      // second of the database.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
       onnotice: () => {},
       connection: {
         application_name: 'houfu',

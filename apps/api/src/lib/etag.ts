@@ -6,12 +6,15 @@ export function etagOf(version: number): string {
   return `"v${version}"`;
 }
 
+/** An ETag this API issues, strong or weak: `"v3"`, `W/"v3"`. */
+const ETAG = /^(?:W\/)?"v(\d{1,9})"$/;
+
 export const ifMatchHeader = z.object({
-  'if-match': z
-    .string()
-    .max(100)
-    .optional()
-    .openapi({ description: 'The `ETag` from your last read; a stale one answers 412.', example: '"v1"' }),
+  'if-match': z.string().max(100).optional().openapi({
+    description: 'The `ETag` from your last read; a stale one answers 412.',
+    pattern: ETAG.source,
+    example: '"v1"',
+  }),
 });
 
 /** The version a conditional update expects: 428 without If-Match, 400 when malformed. */
@@ -22,7 +25,7 @@ export function requireIfMatch(header: string | undefined): number {
       'Send If-Match with the ETag from your last read of this resource.',
     );
   }
-  const m = /^(?:W\/)?"v(\d{1,9})"$/.exec(header.trim());
+  const m = ETAG.exec(header.trim());
   if (!m) {
     throw new ApiError('validation_failed', 'If-Match must be an ETag such as "v3".', [
       { field: 'header.if-match', message: 'Expected an ETag such as "v3"', code: 'invalid_format' },

@@ -14,6 +14,7 @@ export const pageQuery = {
   cursor: z
     .string()
     .max(500)
+    .regex(/^[\w-]*$/, 'Invalid cursor')
     .optional()
     .openapi({ description: 'Opaque cursor from a previous page’s `next_cursor`.' }),
 };

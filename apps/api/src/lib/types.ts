@@ -3,6 +3,7 @@ import type { Database, Sealer, Tx } from '@houfu/db';
 import type { KeyStore } from '../auth/keys.js';
 import type { Principal, TokenSettings } from '../auth/tokens.js';
 import type { JobRunner } from '../jobs/runner.js';
+import type { RateLimitHeaders } from '../middleware/rate-limit.js';
 import type { AppConfig } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -37,6 +38,8 @@ export interface AppEnv {
     tx: Tx;
     /** Runs `fn` once the request's transaction has committed (never after a rollback). */
     afterCommit: (fn: () => void) => void;
+    /** The caller's rate-limit budget once `rateLimit` has counted the request. */
+    rateLimit?: RateLimitHeaders;
   };
 }
 

@@ -18,7 +18,10 @@ const REPLAYED_HEADERS = ['content-type', 'etag', 'location', 'cache-control'];
 
 export const idempotencyHeader = (required: boolean) =>
   z.object({
+    // `idempotencyKeyOf` enforces KEY (its length included) before anything else reads the key.
     'idempotency-key': (required ? z.string() : z.string().optional()).openapi({
+      maxLength: 255,
+      pattern: KEY.source,
       description:
         'Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409.',
       example: '5f0c9a7e-4f7b-4c55-9a53-0d5e3f1d2a10',

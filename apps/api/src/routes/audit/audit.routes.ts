@@ -1,7 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
-import { divisionCodeParam } from '../../lib/params.js';
+import { divisionCodeParam, plainText } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
+
+/** An RFC 3339 time with its offset, to the nanosecond at most (35 characters). */
+const timestamp = z.iso.datetime({ offset: true }).max(35);
 
 const division = divisionCodeParam.openapi({
   description: 'One division’s chain (within your scope).',
@@ -44,16 +47,12 @@ export const listAuditEvents = protectedRoute('audit:read', {
   request: {
     query: z.object({
       division: division.optional(),
-      entity_type: z.string().max(50).optional().openapi({ example: 'locality' }),
-      entity_id: z.string().max(100).optional().openapi({ example: '420581100201' }),
-      action: z.string().max(100).optional().openapi({ example: 'locality.update' }),
-      actor: z
-        .string()
-        .max(200)
-        .optional()
-        .openapi({ description: 'Actor subject.', example: 'user:zhang.wei' }),
-      from: z.iso.datetime({ offset: true }).optional().openapi({ example: '2026-01-01T00:00:00Z' }),
-      to: z.iso.datetime({ offset: true }).optional().openapi({ example: '2027-01-01T00:00:00Z' }),
+      entity_type: plainText(50).optional().openapi({ example: 'locality' }),
+      entity_id: plainText(100).optional().openapi({ example: '420581100201' }),
+      action: plainText(100).optional().openapi({ example: 'locality.update' }),
+      actor: plainText(200).optional().openapi({ description: 'Actor subject.', example: 'user:zhang.wei' }),
+      from: timestamp.optional().openapi({ example: '2026-01-01T00:00:00Z' }),
+      to: timestamp.optional().openapi({ example: '2027-01-01T00:00:00Z' }),
       ...pageQuery,
     }),
   },

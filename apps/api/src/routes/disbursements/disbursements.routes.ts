@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { batchStatuses } from '@houfu/db';
 import { entitlementReasonLabels, entitlementReasons } from '@houfu/domain';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
-import { divisionCodeParam, idParam, localityCodeParam, period, plainText } from '../../lib/params.js';
+import { divisionCodeParam, idParam, localityCodeParam, period, plainText, uuid } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
 
@@ -133,8 +133,7 @@ const CreateDisbursementSchema = z
   .strictObject({
     period,
     kind: z.enum(['regular', 'reissue']).default('regular').openapi({ example: 'regular' }),
-    source_batch_id: z
-      .uuid()
+    source_batch_id: uuid()
       .optional()
       .openapi({ description: 'Required for a reissue: the batch whose failed lines to pay again.' }),
     note: plainText(500).optional().openapi({ example: '2013年上半年直补' }),
@@ -308,6 +307,7 @@ const ApproveSchema = z
   .strictObject({
     content_hash: z
       .string()
+      .max(64)
       .regex(/^[0-9a-f]{64}$/, 'Expected 64 lowercase hex characters')
       .openapi({
         description: 'The content hash you reviewed: approval fails if the batch changed since.',
@@ -516,7 +516,7 @@ same file again answers 200 with \`replayed: true\` and changes nothing. A malfo
     query: z.object({
       filename: plainText(200).optional().openapi({ example: '回盘-420581-2013-H1-01.csv' }),
     }),
-    body: { required: true, content: { [CSV_TYPE]: { schema: z.string() } } },
+    body: { required: true, content: { [CSV_TYPE]: { schema: z.string().openapi({ format: 'binary' }) } } },
   },
   responses: {
     200: json(BankReturnSchema, 'This file was applied before; nothing changed.'),
@@ -619,6 +619,7 @@ export const writeOffPaymentLine = protectedRoute('subsidy:prepare', {
     params: z.object({
       reference: z
         .string()
+        .max(27)
         .regex(/^\d{6}-[0-9A-Z-]{4,12}-\d{7}$/, 'Expected a line reference like 420581-2013-H1-01-0000001')
         .openapi({ param: { name: 'reference', in: 'path' }, example: '420581-2013-H1-01-0000001' }),
     }),

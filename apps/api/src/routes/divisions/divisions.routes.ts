@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { divisionLevels } from '@houfu/domain';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
-import { divisionCodeParam } from '../../lib/params.js';
+import { divisionCodeParam, plainText } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 
 export const DivisionSchema = z
@@ -34,12 +34,7 @@ export const listDivisions = protectedRoute('divisions:read', {
         .optional()
         .openapi({ description: 'Only the direct children of this division.', example: 420500 }),
       level: z.enum(['province', 'city', 'county']).optional().openapi({ example: 'county' }),
-      q: z
-        .string()
-        .min(1)
-        .max(50)
-        .optional()
-        .openapi({ description: 'Part of the Chinese name.', example: '宜' }),
+      q: plainText(50).optional().openapi({ description: 'Part of the Chinese name.', example: '宜' }),
       ...pageQuery,
     }),
   },

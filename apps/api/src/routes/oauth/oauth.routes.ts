@@ -1,17 +1,25 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json, problem } from '../../lib/route.js';
+import { CLIENT_ID } from './oauth.service.js';
 
+// The patterns describe valid credentials and scopes. The handler checks them (401 `invalid_client`,
+// or 400 naming `scope` with `invalid_scope`), so the schema does not validate them itself.
 export const TokenRequestSchema = z
   .strictObject({
     grant_type: z.literal('client_credentials').openapi({ example: 'client_credentials' }),
-    client_id: z
-      .string()
-      .max(200)
-      .optional()
-      .openapi({ description: 'Or send HTTP Basic credentials.', example: 'hf_420000_3k9x2m' }),
-    client_secret: z.string().max(200).optional().openapi({ example: 'Qm9vZ3l…' }),
+    client_id: z.string().max(200).optional().openapi({
+      description: 'Or send HTTP Basic credentials.',
+      pattern: CLIENT_ID.source,
+      example: 'hf_420000_3k9x2m7q',
+    }),
+    client_secret: z.string().max(200).optional().openapi({
+      description: 'Issued as base64url.',
+      pattern: '^[\\w-]+$',
+      example: 'Qm9vZ3l5X2V4YW1wbGVfc2VjcmV0X25vdF9hX3JlYWw',
+    }),
     scope: z.string().max(1000).optional().openapi({
       description: 'Space-separated subset of the client’s scopes; all of them when absent.',
+      pattern: '^[a-z_:\\s]*$',
       example: 'divisions:read audit:read',
     }),
   })

@@ -19,8 +19,10 @@ const MAX_FAILURES = 5;
 const LOCK_MINUTES = 15;
 
 /** Client ids carry their division (`hf_420000_…`) so the lookup runs inside that tenant. */
+export const CLIENT_ID = /^hf_(\d{6})_[a-z0-9]{8,32}$/;
+
 function divisionOfClientId(clientId: string): number | undefined {
-  const m = /^hf_(\d{6})_[a-z0-9]{8,32}$/.exec(clientId);
+  const m = CLIENT_ID.exec(clientId);
   const division = m ? Number(m[1]) : Number.NaN;
   return isDivisionCode(division) ? division : undefined;
 }

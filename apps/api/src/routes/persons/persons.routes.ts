@@ -17,6 +17,7 @@ import {
   localityCodeParam,
   placeCode,
   plainText,
+  uuid,
 } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
@@ -47,17 +48,21 @@ const nationalIdMessages = {
 /** An 18-character resident ID number 居民身份证号码, validated (address, birth date, check digit). */
 const nationalId = z
   .string()
+  .trim()
+  .max(18)
   .superRefine((value, ctx) => {
     const parsed = parseNationalId(value);
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: nationalIdMessages[parsed.error] });
   })
   .openapi({
     description: '18-character resident ID number (GB 11643-1999); sex and birth date are derived from it.',
+    pattern: '^\\d{17}[\\dXx]$',
     example: '420581197001010012',
   });
 
 const bankAccount = z
   .string()
+  .max(30)
   .regex(/^\d{8,30}$/, 'A bank account is 8–30 digits')
   .openapi({
     description: 'Account or 一卡通 card number the subsidy is paid to.',
@@ -161,7 +166,7 @@ export const listHouseholds = protectedRoute('registry:read', {
       village: localityCodeParam
         .optional()
         .openapi({ description: 'Only this village.', example: 420581100201 }),
-      household_no: z.string().max(40).optional().openapi({ description: 'Exact household number.' }),
+      household_no: plainText(40).optional().openapi({ description: 'Exact household number.' }),
       ...pageQuery,
     }),
   },
@@ -253,21 +258,17 @@ export const listPersons = protectedRoute('registry:read', {
       village: localityCodeParam
         .optional()
         .openapi({ description: 'Only this village.', example: 420581100201 }),
-      household_id: z.uuid().optional(),
+      household_id: uuid().optional(),
       status: z.enum(['registered', 'deceased', 'moved_out', 'removed']).optional(),
-      reservoir: z.string().max(100).optional().openapi({ example: '三峡水库' }),
+      reservoir: plainText(100).optional().openapi({ example: '三峡水库' }),
       relocation_year: z
         .string()
         .regex(/^\d{4}$/, 'Expected a year')
         .transform(Number)
         .optional()
-        .openapi({ type: 'integer', example: 2003 }),
+        .openapi({ type: 'integer', minimum: 0, maximum: 9999, example: 2003 }),
       relocatee_kind: relocateeKindSchema.optional(),
-      q: z
-        .string()
-        .trim()
-        .min(1)
-        .max(50)
+      q: plainText(50)
         .optional()
         .openapi({ description: 'Name prefix, or a full national ID number.', example: '张' }),
       ...pageQuery,
@@ -278,7 +279,7 @@ export const listPersons = protectedRoute('registry:read', {
 
 export const CreatePersonSchema = z
   .strictObject({
-    household_id: z.uuid().openapi({ description: 'A household of your county (create it first).' }),
+    household_id: uuid().openapi({ description: 'A household of your county (create it first).' }),
     relationship: relationshipSchema,
     name: plainText(50).openapi({ example: '张三' }),
     national_id: nationalId,
@@ -364,7 +365,7 @@ export const getPerson = protectedRoute('registry:read', {
 
 export const UpdatePersonSchema = z
   .strictObject({
-    household_id: z.uuid().optional().openapi({ description: 'Move to another household of the county.' }),
+    household_id: uuid().optional().openapi({ description: 'Move to another household of the county.' }),
     relationship: relationshipSchema.optional(),
     name: plainText(50).optional(),
     national_id: nationalId.optional().openapi({ description: 'Correct a mistyped ID number.' }),
@@ -416,6 +417,7 @@ export const RevealSchema = z
     fields: z
       .array(z.enum(['national_id', 'bank_account']))
       .min(1)
+      .max(2)
       .default(['national_id', 'bank_account'])
       .openapi({ example: ['bank_account'] }),
   })
@@ -474,10 +476,7 @@ export const CreatePersonEventSchema = z
       example: 500101,
     }),
     destination_note: plainText(200).optional(),
-    corrects_id: z
-      .uuid()
-      .optional()
-      .openapi({ description: 'Required for `correction`: the event it voids.' }),
+    corrects_id: uuid().optional().openapi({ description: 'Required for `correction`: the event it voids.' }),
     evidence_ref: plainText(200).openapi({ example: '死亡证明 2013-0042' }),
     note: plainText(500).optional(),
   })

@@ -27,6 +27,7 @@ const timestamp = (example: string) => z.string().openapi({ example, format: 'da
 const parameterIdParam = z
   .string()
   .max(100)
+  .regex(/^[a-z]+(\.[a-z_]+)+$/, 'Not a policy parameter id')
   .openapi({
     param: { name: 'parameter', in: 'path' },
     description: `A policy parameter: ${policyParameterIds.map((id) => `\`${id}\``).join(', ')}.`,
@@ -341,6 +342,8 @@ const modeCodeParam = z
   .openapi({
     param: { name: 'code', in: 'path' },
     type: 'integer',
+    minimum: 0,
+    maximum: 999_999_999_999,
     description: 'A county code (6 digits) or the 12-digit code of one of its villages, in your scope.',
     example: 420581,
   });

@@ -11,7 +11,6 @@ import { z } from 'zod';
 import { contentDisposition } from '../../lib/files.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
 import { groupByOf } from '../../lib/params.js';
-import { ApiError } from '../../lib/problem.js';
 import { serviceContext } from '../../lib/service-context.js';
 import type { AppEnv } from '../../lib/types.js';
 import { noticeCsv, noticeHtml } from './registry.notice.js';

@@ -8,6 +8,7 @@ import {
   localityCodeParam,
   placeCode,
   plainText,
+  uuid,
 } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
@@ -343,7 +344,7 @@ export const listRegistryConflicts = protectedRoute('registry:read', {
 
 export const ResolveConflictSchema = z
   .strictObject({
-    keep: z.union([z.enum(['a', 'b']), z.uuid()]).openapi({
+    keep: z.union([z.enum(['a', 'b']), uuid()]).openapi({
       description: 'The registration that stays: side `a` or `b`, or the kept person’s id.',
       example: 'a',
     }),
