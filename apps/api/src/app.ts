@@ -23,6 +23,7 @@ import me from './routes/me/me.index.js';
 import { createOAuthRouter } from './routes/oauth/oauth.index.js';
 import persons from './routes/persons/persons.index.js';
 import policy from './routes/policy/policy.index.js';
+import projects from './routes/projects/projects.index.js';
 import registry from './routes/registry/registry.index.js';
 import system from './routes/system/system.index.js';
 
@@ -110,6 +111,7 @@ export function createApp(deps: AppDeps) {
     registry,
     policy,
     disbursements,
+    projects,
     audit,
   ] as const;
   for (const r of routes) app.route('/', r);

@@ -45,6 +45,11 @@ export const openApiConfig: Parameters<AppOpenAPI['getOpenAPI31Document']>[0] = 
       name: 'disbursements',
       description: '直补资金发放: payment batches, approval, bank files, bank returns and reconciliation.',
     },
+    {
+      name: 'projects',
+      description:
+        '后扶项目: post-support projects, their funding lines and approval route; fund allocations 资金下达 and county balances 资金结存.',
+    },
     { name: 'audit', description: '审计: the append-only, hash-chained audit trail.' },
     { name: 'system', description: 'Health and keys.' },
   ],

@@ -277,6 +277,41 @@ beforeAll(async () => {
     owner: OWNER,
     params: { from: '2090-01-01' },
   };
+
+  // A post-support project of the county, and an allocation to it from the province.
+  const projectName = `隔离项目${run}`;
+  const createdProject = await t.call('POST', '/v1/projects', {
+    token: operator,
+    body: {
+      name: projectName,
+      category: 'infrastructure',
+      year: 2026,
+      village_codes: [village],
+      total_fen: 1_000_000,
+      funding_lines: [{ source: 'self_raised', amount_fen: 1_000_000 }],
+    },
+  });
+  expect(createdProject.status, await createdProject.clone().text()).toBe(201);
+  const project = (await createdProject.json()) as { id: string; project_no: string };
+  fixtures['/v1/projects'] = {
+    id: project.id,
+    identifying: [projectName, project.project_no],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
+  const allocated = await t.call('POST', '/v1/fund-allocations', {
+    token: await t.token(420000, ['province_admin'], 'user:isolation:province'),
+    body: {
+      county_code: OWNER,
+      source: 'post_support',
+      year: 2026,
+      amount_fen: 1_000_000,
+      document_no: `隔离文号${run}`,
+      allocated_on: '2026-01-05',
+    },
+    headers: { 'idempotency-key': randomUUID() },
+  });
+  expect(allocated.status, await allocated.clone().text()).toBe(201);
 });
 afterAll(() => t.close());
 

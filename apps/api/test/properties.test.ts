@@ -80,7 +80,72 @@ beforeAll(async () => {
   concretePaths['/v1/payment-lines/{reference}/write-off'] = `/v1/payment-lines/${returned.failed}/write-off`;
   exampleOverrides['/v1/disbursements/{id}/approve'] = { content_hash: draft.contentHash };
   exampleOverrides['/v1/disbursements'] = { period: periods[2] };
+  await projectFixtures(made.villages[0]?.code as number);
 });
+
+/**
+ * Post-support projects in the states their writes need: one in the library (edited, cancelled), one
+ * with its funding replaced, one planned (submitted), one at the city's step (reviewed), one approved
+ * (its scope changed); an allocation to the province's county.
+ */
+async function projectFixtures(village: number) {
+  const clerk = await t.token(COUNTY, ['county_operator'], 'user:properties:projects');
+  const city = await t.token(CITY, ['city_reviewer'], 'user:properties:projects-city');
+  const lines = [{ source: 'self_raised', amount_fen: 1_000_000 }];
+  const base = {
+    name: '属性测试项目',
+    category: 'infrastructure',
+    year: 2026,
+    village_codes: [village],
+    total_fen: 1_000_000,
+    funding_lines: lines,
+    posting_from: '2026-01-01',
+    posting_to: '2026-01-15',
+  };
+  const must = async (res: Response, status = 200) => {
+    expect(res.status, await res.clone().text()).toBe(status);
+    return (await res.json()) as { id: string };
+  };
+  const make = async () => must(await t.call('POST', '/v1/projects', { token: clerk, body: base }), 201);
+  const step = (id: string, action: string, as = clerk, body?: unknown) =>
+    t.call('POST', `/v1/projects/${id}/${action}`, { token: as, ...(body ? { body } : {}) });
+  fixtures['/v1/projects'] = (await make()).id;
+  const funded = await make();
+  concretePaths['/v1/projects/{id}/funding'] = `/v1/projects/${funded.id}/funding`;
+  exampleOverrides['/v1/projects/{id}/funding'] = {
+    total_fen: 2_000_000,
+    funding_lines: [{ source: 'self_raised', amount_fen: 2_000_000 }],
+  };
+  const planned = await make();
+  await must(await step(planned.id, 'plan'));
+  concretePaths['/v1/projects/{id}/submit'] = `/v1/projects/${planned.id}/submit`;
+  const reviewed = await make();
+  await must(await step(reviewed.id, 'plan'));
+  await must(await step(reviewed.id, 'submit'));
+  concretePaths['/v1/projects/{id}/review'] = `/v1/projects/${reviewed.id}/review`;
+  const approved = await make();
+  await must(await step(approved.id, 'plan'));
+  await must(await step(approved.id, 'submit'));
+  await must(await step(approved.id, 'review', city, { action: 'approve' }));
+  concretePaths['/v1/projects/{id}/changes'] = `/v1/projects/${approved.id}/changes`;
+  exampleOverrides['/v1/projects/{id}/changes'] = {
+    category: 'infrastructure',
+    village_codes: [village],
+    planned_outputs: { road_km: '1.5' },
+    total_fen: 1_200_000,
+    funding_lines: [{ source: 'self_raised', amount_fen: 1_200_000 }],
+    comment: '增加道路长度',
+  };
+  exampleOverrides['/v1/projects'] = { ...base, name: '属性测试新项目' };
+  exampleOverrides['/v1/fund-allocations'] = {
+    county_code: PROVINCE_COUNTY,
+    source: 'post_support',
+    year: 2026,
+    amount_fen: 1_000_000,
+    document_no: '云移〔2026〕1号',
+    allocated_on: '2026-01-05',
+  };
+}
 
 /** Semi-annual periods with no live batch of the county yet (a shared database may hold others). */
 async function freePeriods(county: number, n: number): Promise<string[]> {
@@ -250,10 +315,12 @@ describe('write operations never answer 500 and reject without side effects', ()
     await fc.assert(
       fc.asyncProperty(body, fc.boolean(), fc.boolean(), async (payload, withKey, fresh) => {
         const before = await auditHead();
-        // A PATCH sends the resource's current ETag half of the time (so some updates can succeed
+        // A PATCH (or a PUT of a readable resource) sends its current ETag half of the time (so some updates can succeed
         // however far its version has moved), else a guess that is usually stale.
         const current =
-          w.method === 'PATCH' && fresh ? (await t.call('GET', path, { token })).headers.get('etag') : null;
+          (w.method === 'PATCH' || w.method === 'PUT') && fresh
+            ? (await t.call('GET', path, { token })).headers.get('etag')
+            : null;
         const ifMatch = current ?? `"v${1 + Math.floor(Math.random() * 3)}"`;
         const res = await t.call(w.method, path, {
           token,

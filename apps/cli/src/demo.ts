@@ -5,6 +5,7 @@ import {
   createBatch,
   createImport,
   createPerson,
+  projectsService,
   recordPersonEvent,
   signUserToken,
 } from '@houfu/api';
@@ -16,6 +17,7 @@ import {
   listLocalities,
   listPaymentBatches,
   listPersons,
+  listProjects,
   registeredCountOn,
   type Sealer,
   type Tx,
@@ -224,5 +226,120 @@ export async function seedDemoPayments(
       if (made) out.push({ county, batchNo: made.batchNo, status: made.status, lines: made.lineCount });
     }
   }
+  await seedDemoProjects(db, counties);
   return out;
+}
+
+/**
+ * Demo post-support projects 后扶项目 (called by {@link seedDemoPayments}): in 宜都市, when it was just
+ * seeded and has no project yet, the province allocates 1,000万 of post-support funds for this year and
+ * the county has five projects — one in the library, one planned, the seed's 3,285.44万 road submitted
+ * and awaiting the city's review, a 40万 canal approved by the city (the province's 备案 pending, 40万
+ * committed) and one returned for correction.
+ */
+export async function seedDemoProjects(db: Database, counties: readonly number[]): Promise<number> {
+  const county = DEMO_COUNTIES[0];
+  if (!counties.includes(county)) return 0;
+  const existing = await withDivision(db, county, (tx) =>
+    listProjects(tx, { range: { lo: county, hi: county }, county, limit: 1 }),
+  );
+  if (existing.length > 0) return 0;
+  const villages = await withDivision(db, county, (tx) =>
+    listLocalities(tx, { county, level: 'village', active: true, limit: 5 }),
+  );
+  if (villages.length === 0) return 0;
+  const now = new Date();
+  const day = (ago: number) => new Date(now.getTime() - ago * 86_400_000).toISOString().slice(0, 10);
+  const year = now.getUTCFullYear();
+  const as = (division: number, sub: string) => (tx: Tx) => ({
+    tx,
+    actor: { sub, kind: 'system' as const, division },
+    requestId: null,
+    now,
+  });
+  const clerk = as(county, 'system:demo-clerk');
+  const city = as(DEMO_CITY, 'system:demo-city');
+  await withDivision(db, DEMO_PROVINCE, (tx) =>
+    projectsService.createAllocation(as(DEMO_PROVINCE, 'system:demo-province')(tx), {
+      county,
+      source: 'post_support',
+      year,
+      amountFen: 1_000_000_000,
+      documentNo: `鄂移〔${year}〕8号`,
+      allocatedOn: day(60),
+      note: '演示数据',
+    }),
+  );
+  const wan = 1_000_000;
+  const project = (name: string, lines: [string, number][], village: number, posted: boolean) =>
+    withDivision(db, county, (tx) =>
+      projectsService.createProject(clerk(tx), {
+        name,
+        category: 'infrastructure',
+        batchNo: null,
+        year,
+        townshipCode: null,
+        villageCodes: [villages[village % villages.length]?.code as number],
+        description: '演示数据',
+        plannedOutputs: {},
+        beneficiariesFarmers: 300,
+        beneficiariesMigrants: 120,
+        totalFen: lines.reduce((a, [, f]) => a + f, 0),
+        fundingLines: lines.map(([source, amountFen]) => ({ source: source as 'post_support', amountFen })),
+        postingFrom: posted ? day(40) : null,
+        postingTo: posted ? day(30) : null,
+        postingPlace: posted ? '村务公开栏' : null,
+      }),
+    );
+  const step = (id: string, what: 'plan' | 'submit') =>
+    withDivision(db, county, (tx) =>
+      what === 'plan'
+        ? projectsService.planProject(clerk(tx), id)
+        : projectsService.submitProject(clerk(tx), id, null),
+    );
+  const review = (id: string, action: 'approve' | 'return', comment: string | null) =>
+    withDivision(db, DEMO_CITY, (tx) =>
+      projectsService.reviewProject(city(tx), id, { action, comment, step: undefined }),
+    );
+
+  await project('村级文化广场', [['self_raised', 20 * wan]], 0, false);
+  const planned = await project(
+    '排灌沟渠整治',
+    [
+      ['post_support', 30 * wan],
+      ['integrated', 10 * wan],
+    ],
+    1,
+    true,
+  );
+  await step(planned.id, 'plan');
+  const road = await project(
+    '移民村道路硬化工程',
+    [
+      ['post_support', 800 * wan],
+      ['integrated', 1_358.96 * wan],
+      ['self_raised', 1_126.48 * wan],
+    ],
+    2,
+    true,
+  );
+  await step(road.id, 'plan');
+  await step(road.id, 'submit');
+  const canal = await project('生产便道及渠系配套', [['post_support', 40 * wan]], 3, true);
+  await step(canal.id, 'plan');
+  await step(canal.id, 'submit');
+  await review(canal.id, 'approve', '同意');
+  const returned = await project(
+    '饮水安全巩固提升',
+    [
+      ['post_support', 60 * wan],
+      ['self_raised', 15 * wan],
+    ],
+    4,
+    true,
+  );
+  await step(returned.id, 'plan');
+  await step(returned.id, 'submit');
+  await review(returned.id, 'return', '请补充水源论证材料');
+  return 5;
 }

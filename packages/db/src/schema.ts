@@ -369,3 +369,111 @@ export const registryConflictSides = pgTable(
 export type PersonRow = typeof persons.$inferSelect;
 export type HouseholdRow = typeof households.$inferSelect;
 export type PersonEventRow = typeof personEvents.$inferSelect;
+
+/** 后扶项目 — a county's post-support project (0005_projects.sql). */
+export const projects = pgTable(
+  'projects',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    projectNo: text('project_no').notNull(),
+    name: text('name').notNull(),
+    category: text('category').notNull(),
+    batchNo: text('batch_no'),
+    year: integer('year').notNull(),
+    townshipCode: bigint('township_code', { mode: 'number' }),
+    villageCodes: bigint('village_codes', { mode: 'number' }).array().notNull(),
+    description: text('description'),
+    plannedOutputs: jsonb('planned_outputs').$type<Record<string, number>>().notNull().default({}),
+    beneficiariesFarmers: integer('beneficiaries_farmers').notNull().default(0),
+    beneficiariesMigrants: integer('beneficiaries_migrants').notNull().default(0),
+    totalFen: bigint('total_fen', { mode: 'number' }).notNull(),
+    postingFrom: dateColumn('posting_from', { mode: 'string' }),
+    postingTo: dateColumn('posting_to', { mode: 'string' }),
+    postingPlace: text('posting_place'),
+    status: text('status').notNull().default('library'),
+    route: jsonb('route').$type<unknown[]>(),
+    currentStep: integer('current_step'),
+    submittedAt: timestamptz('submitted_at'),
+    approvedAt: timestamptz('approved_at'),
+    approvedFingerprint: text('approved_fingerprint'),
+    committedYear: integer('committed_year'),
+    cancelledAt: timestamptz('cancelled_at'),
+    version: integer('version').notNull().default(1),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 资金来源 — one funding line of a project per source. */
+export const projectFundingLines = pgTable(
+  'project_funding_lines',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    projectId: uuid('project_id').notNull(),
+    source: text('source').notNull(),
+    amountFen: bigint('amount_fen', { mode: 'number' }).notNull(),
+    committedFen: bigint('committed_fen', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 审批记录 — a project's approval history (append-only). */
+export const projectReviews = pgTable(
+  'project_reviews',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    projectId: uuid('project_id').notNull(),
+    seq: integer('seq').notNull(),
+    stepIndex: integer('step_index'),
+    level: text('level'),
+    action: text('action').notNull(),
+    decision: text('decision').notNull(),
+    comment: text('comment'),
+    actor: text('actor').notNull(),
+    actorDivision: integer('actor_division').notNull(),
+    at: timestamptz('at').notNull().default(sql`now()`),
+    changes: jsonb('changes').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 资金下达 — an allocation to a county (append-only). */
+export const fundAllocations = pgTable(
+  'fund_allocations',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    provinceCode: integer('province_code').notNull(),
+    source: text('source').notNull(),
+    year: integer('year').notNull(),
+    amountFen: bigint('amount_fen', { mode: 'number' }).notNull(),
+    documentNo: text('document_no').notNull(),
+    allocatedOn: dateColumn('allocated_on', { mode: 'string' }).notNull(),
+    note: text('note'),
+    createdBy: text('created_by').notNull(),
+    createdByDivision: integer('created_by_division').notNull(),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 资金结存 — a county's balance of one source and year. */
+export const fundBalances = pgTable(
+  'fund_balances',
+  {
+    divisionCode: integer('division_code').notNull(),
+    source: text('source').notNull(),
+    year: integer('year').notNull(),
+    allocatedFen: bigint('allocated_fen', { mode: 'number' }).notNull().default(0),
+    committedFen: bigint('committed_fen', { mode: 'number' }).notNull().default(0),
+    paidFen: bigint('paid_fen', { mode: 'number' }).notNull().default(0),
+    updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.source, t.year] })],
+);

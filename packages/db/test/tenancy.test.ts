@@ -214,6 +214,11 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'payment_exclusions',
         'payment_returns',
         'payment_return_exceptions',
+        'projects',
+        'project_funding_lines',
+        'project_reviews',
+        'fund_allocations',
+        'fund_balances',
         ...crossCounty,
       ].sort(),
     );

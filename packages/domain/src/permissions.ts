@@ -38,6 +38,14 @@ export const permissions = [
   'policy:read',
   /** Set the province's own parameter overrides and county/village payment modes 扶持方式. */
   'policy:write',
+  /** 后扶项目: read projects, their funding lines and approval history, fund allocations and balances. */
+  'projects:read',
+  /** Create and edit the county's projects, plan, submit, resubmit, change the scope of and cancel them (county clerks). */
+  'projects:write',
+  /** Act on a step of a project's approval route 审批 (review, approve, return, record); the step's level is checked per project. */
+  'projects:review',
+  /** Allocate 下达 post-support, Three Gorges and small-reservoir funds to a county (the province, or the nation). */
+  'funds:allocate',
 ] as const;
 /** One permission name. */
 export type Permission = (typeof permissions)[number];
@@ -91,6 +99,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:prepare',
       'subsidy:export',
       'policy:read',
+      'projects:read',
+      'projects:write',
     ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
@@ -109,6 +119,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'subsidy:approve',
       'policy:read',
+      'projects:read',
     ],
     description: 'County bureau approver: reviews the county clerks’ work and reads its audit trail.',
   }),
@@ -125,6 +136,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'jobs:read',
       'subsidy:read',
       'policy:read',
+      'projects:read',
+      'projects:review',
     ],
     description: 'City bureau reviewer: reads the data and audit trail of the counties in the city.',
   }),
@@ -143,6 +156,9 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'policy:read',
       'policy:write',
+      'projects:read',
+      'projects:review',
+      'funds:allocate',
     ],
     description: 'Provincial bureau administrator: oversees the province and verifies audit-chain integrity.',
   }),
@@ -160,6 +176,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'jobs:read',
       'subsidy:read',
       'policy:read',
+      'projects:read',
+      'funds:allocate',
     ],
     description: 'National administrator: oversees all provinces and verifies audit-chain integrity.',
   }),
@@ -176,6 +194,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'jobs:read',
       'subsidy:read',
       'policy:read',
+      'projects:read',
     ],
     description:
       'Audit and supervision officer at any level: reads data and verifies the audit trail, never writes.',
@@ -217,6 +236,7 @@ export const integratorScopes: readonly Permission[] = Object.freeze([
   'registry:read',
   'subsidy:read',
   'policy:read',
+  'projects:read',
 ] as const);
 
 /**

@@ -32,6 +32,8 @@ describe('roleDefinitions', () => {
         'subsidy:prepare',
         'subsidy:export',
         'policy:read',
+        'projects:read',
+        'projects:write',
       ],
     ],
     [
@@ -49,6 +51,7 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'subsidy:approve',
         'policy:read',
+        'projects:read',
       ],
     ],
     [
@@ -64,6 +67,8 @@ describe('roleDefinitions', () => {
         'jobs:read',
         'subsidy:read',
         'policy:read',
+        'projects:read',
+        'projects:review',
       ],
     ],
     [
@@ -81,6 +86,9 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'policy:read',
         'policy:write',
+        'projects:read',
+        'projects:review',
+        'funds:allocate',
       ],
     ],
     [
@@ -97,6 +105,8 @@ describe('roleDefinitions', () => {
         'jobs:read',
         'subsidy:read',
         'policy:read',
+        'projects:read',
+        'funds:allocate',
       ],
     ],
     [
@@ -112,6 +122,7 @@ describe('roleDefinitions', () => {
         'jobs:read',
         'subsidy:read',
         'policy:read',
+        'projects:read',
       ],
     ],
   ])('%s is %s at %j with %j', (role, label, levels, perms) => {
@@ -165,6 +176,27 @@ describe('subsidy and policy permissions (maker-checker)', () => {
   });
 });
 
+describe('project and fund permissions', () => {
+  it.each<[Permission, Role[]]>([
+    [
+      'projects:read',
+      ['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'national_admin', 'auditor'],
+    ],
+    ['projects:write', ['county_operator']],
+    ['projects:review', ['city_reviewer', 'province_admin']],
+    ['funds:allocate', ['province_admin', 'national_admin']],
+  ])('%s is held by exactly %j', (permission, holders) => {
+    expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
+  });
+
+  it('no county role allocates funds or reviews projects', () => {
+    for (const r of roles.filter((x) => roleDefinitions[x].levels.includes('county'))) {
+      expect(roleDefinitions[r].permissions.includes('funds:allocate'), r).toBe(false);
+      if (r !== 'auditor') expect(roleDefinitions[r].permissions.includes('projects:review'), r).toBe(false);
+    }
+  });
+});
+
 describe('permissionsForRoles', () => {
   it.each<[Role[], Permission[]]>([
     [[], []],
@@ -182,6 +214,8 @@ describe('permissionsForRoles', () => {
         'subsidy:prepare',
         'subsidy:export',
         'policy:read',
+        'projects:read',
+        'projects:write',
       ],
     ],
     [
@@ -201,6 +235,8 @@ describe('permissionsForRoles', () => {
         'subsidy:approve',
         'subsidy:export',
         'policy:read',
+        'projects:read',
+        'projects:write',
       ],
     ],
     [
@@ -214,6 +250,8 @@ describe('permissionsForRoles', () => {
         'jobs:read',
         'subsidy:read',
         'policy:read',
+        'projects:read',
+        'projects:review',
       ],
     ],
     [
@@ -227,6 +265,7 @@ describe('permissionsForRoles', () => {
         'jobs:read',
         'subsidy:read',
         'policy:read',
+        'projects:read',
       ],
     ],
     [['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'auditor'], [...permissions]],
@@ -282,6 +321,7 @@ describe('integrator scopes', () => {
       'registry:read',
       'subsidy:read',
       'policy:read',
+      'projects:read',
     ]);
     expect(integratorScopes.some((s) => s.endsWith(':write'))).toBe(false);
   });

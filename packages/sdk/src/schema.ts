@@ -1031,6 +1031,249 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List projects
+         * @description Projects of the counties in your scope, by county then project number.
+         */
+        get: operations["listProjects"];
+        put?: never;
+        /**
+         * Enter a project in the county’s library
+         * @description A county clerk records a project in the library 项目库 (status `library`), numbered
+         *     `county-year-sequence`. The funding lines must add up to the total exactly (one line per source);
+         *     the villages must be active villages of the county; a `hazard_relief_pilot` project names its batch.
+         *     The category's funding rules (province parameter `projects.funding_rules`) are checked when it is
+         *     submitted. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a project
+         * @description The project with its funding lines, route and status; `ETag` for conditional updates.
+         */
+        get: operations["getProject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a project
+         * @description Changes the fields sent (`If-Match` required). While the project is submitted or approved its
+         *     scope — category, villages, planned outputs, year (and the funding, see /funding) — is locked: changing it
+         *     answers 409 `project_locked` (an approved project changes scope through /changes); the name,
+         *     description, beneficiaries and posting may still be corrected. Audited.
+         */
+        patch: operations["updateProject"];
+        trace?: never;
+    };
+    "/v1/projects/{id}/funding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a project’s total and funding lines
+         * @description The total and the funding lines, with the project’s `ETag` for `PUT`.
+         */
+        get: operations["getProjectFunding"];
+        /**
+         * Replace a project’s total and funding lines
+         * @description Replaces the total investment and every funding line (`If-Match` required). The lines must add up to the total, one per source. Locked once submitted (409 `project_locked`). Audited.
+         */
+        put: operations["replaceProjectFunding"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put a project into the annual plan
+         * @description library → planned 年度计划: the village posting 公示 must have ended and lasted at least the province’s `projects.posting_days` (both ends counted). Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["planProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit (or resubmit) a project for approval
+         * @description planned or returned → submitted 已申报: the funding must meet every rule of the category (province parameter `projects.funding_rules`), and the approval route is computed from the total with the province’s `projects.approval_thresholds` in force today: ≥ 100万 city review → province approves; 50万–100万 city review → province approves feasibility → city approves design; < 50万 city approves → province records. A returned project starts the route again. Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["submitProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act on the step awaiting action
+         * @description A reviewer at the level of the current step — the county’s city for a city step, its province for a province step — approves it, returns the project for correction (a comment is required) or records it (备案). Anyone else: 403. After the route’s last approve step the project is approved, locked, and its lines of allocated sources are committed against the county’s balances of the project year, all or nothing (409 `insufficient_funds` naming the source, what is available and what is needed). A trailing record step does not gate the approval. Audited, and kept in the project’s history. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["reviewProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the scope of an approved project
+         * @description 项目变更: the whole new scope (category, villages, outputs, total and funding) with the reason. The commitments are released, the difference is kept in the history, and the project is submitted again with a route computed afresh. Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["changeProjectScope"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a project
+         * @description Cancels a project not yet in progress, releasing its commitments. Audited with the reason. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["cancelProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project’s approval history
+         * @description Every planning, submission, review, approval, return, record, scope change and cancellation, oldest first.
+         */
+        get: operations["listProjectReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fund-allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List fund allocations
+         * @description Allocations to the counties in your scope, by county then date.
+         */
+        get: operations["listFundAllocations"];
+        put?: never;
+        /**
+         * Allocate funds to a county
+         * @description The province (or the nation) allocates 下达 an allocated source of a year to a county in its scope; the county’s balance grows in the same transaction. Allocations are never edited (a correction is not built yet). `Idempotency-Key` is required: money moves. Audited in the county’s trail.
+         */
+        post: operations["createFundAllocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fund-balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * County fund balances
+         * @description Per county in your scope and year: allocated, committed, paid, available and idle funds, summed and per source; idle as of `on` (default today) with the province’s `projects.idle_months`.
+         */
+        get: operations["listFundBalances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events/verification": {
         parameters: {
             query?: never;
@@ -1089,13 +1332,16 @@ export interface components {
             type: string;
             /** @example Validation failed */
             title: string;
-            /** @example 400 */
+            /**
+             * Format: int64
+             * @example 400
+             */
             status: number;
             /**
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "policy_frozen" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
+            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "policy_frozen" | "project_locked" | "insufficient_funds" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
             /** @example The request does not match the contract. */
             detail: string;
             /** @example /v1/localities */
@@ -1121,7 +1367,10 @@ export interface components {
             access_token: string;
             /** @enum {string} */
             token_type: "Bearer";
-            /** @example 900 */
+            /**
+             * Format: int64
+             * @example 900
+             */
             expires_in: number;
             /** @example divisions:read audit:read */
             scope: string;
@@ -1134,10 +1383,13 @@ export interface components {
             grant_type: "client_credentials";
             /**
              * @description Or send HTTP Basic credentials.
-             * @example hf_420000_3k9x2m
+             * @example hf_420000_3k9x2m7q
              */
             client_id?: string;
-            /** @example Qm9vZ3l… */
+            /**
+             * @description Issued as base64url.
+             * @example Qm9vZ3l5X2V4YW1wbGVfc2VjcmV0X25vdF9hX3JlYWw
+             */
             client_secret?: string;
             /**
              * @description Space-separated subset of the client’s scopes; all of them when absent.
@@ -1169,7 +1421,7 @@ export interface components {
              *       "localities:write"
              *     ]
              */
-            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write")[];
+            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "funds:allocate")[];
             /**
              * @description The division codes this caller can see (inclusive range).
              * @example {
@@ -1178,13 +1430,18 @@ export interface components {
              *     }
              */
             scope: {
+                /** Format: int64 */
                 lo: number;
+                /** Format: int64 */
                 hi: number;
             };
         };
         /** @description 行政区划: a division of the GB/T 2260 dictionary. */
         Division: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             code: number;
             /** @example 宜都市 */
             name: string;
@@ -1193,7 +1450,10 @@ export interface components {
              * @enum {string}
              */
             level: "nation" | "province" | "city" | "county";
-            /** @example 420500 */
+            /**
+             * Format: int64
+             * @example 420500
+             */
             parent_code: number | null;
         };
         DivisionPage: {
@@ -1205,7 +1465,10 @@ export interface components {
         DivisionDetail: components["schemas"]["Division"] & {
             /** @description Ancestors from the nation down to the parent. */
             path: components["schemas"]["Division"][];
-            /** @example 13 */
+            /**
+             * Format: int64
+             * @example 13
+             */
             children_count: number;
         };
         LocalityPage: {
@@ -1215,16 +1478,25 @@ export interface components {
         };
         /** @description 乡镇/街道 or 村/社区 inside a county. */
         Locality: {
-            /** @example 420581100201 */
+            /**
+             * Format: int64
+             * @example 420581100201
+             */
             code: number;
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /**
              * @example village
              * @enum {string}
              */
             level: "township" | "village";
-            /** @example 420581100000 */
+            /**
+             * Format: int64
+             * @example 420581100000
+             */
             township_code: number;
             /** @example 白水村村委会 */
             name: string;
@@ -1234,14 +1506,20 @@ export interface components {
              */
             source: "dictionary" | "local";
             active: boolean;
-            /** @example 1 */
+            /**
+             * Format: int64
+             * @example 1
+             */
             version: number;
             /** @example 2026-11-22T02:10:00.000Z */
             updated_at: string;
         };
         /** @description A township or village the dictionary lacks (e.g. a new resettlement village). The level follows from the code; a village’s township must exist. */
         CreateLocality: {
-            /** @example 420581100250 */
+            /**
+             * Format: int64
+             * @example 420581100250
+             */
             code: number;
             /** @example 移民新村 */
             name: string;
@@ -1261,18 +1539,28 @@ export interface components {
         Household: {
             /** Format: uuid */
             id: string;
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /** @example 0001 */
             household_no: string;
-            /** @example 420581100201 */
+            /**
+             * Format: int64
+             * @example 420581100201
+             */
             village_code: number;
             /**
+             * Format: int64
              * @description Registered persons of any status.
              * @example 4
              */
             members: number;
-            /** @example 1 */
+            /**
+             * Format: int64
+             * @example 1
+             */
             version: number;
             created_at: string;
             updated_at: string;
@@ -1284,6 +1572,7 @@ export interface components {
              */
             household_no: string;
             /**
+             * Format: int64
              * @description 12-digit statistical code of a village of your county.
              * @example 420581100201
              */
@@ -1297,13 +1586,19 @@ export interface components {
         Person: {
             /** Format: uuid */
             id: string;
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /** Format: uuid */
             household_id: string;
             /** @example 0001 */
             household_no: string;
-            /** @example 420581100201 */
+            /**
+             * Format: int64
+             * @example 420581100201
+             */
             village_code: number;
             /**
              * @description 与户主关系.
@@ -1357,7 +1652,10 @@ export interface components {
             status: "not_registered" | "registered" | "deceased" | "moved_out" | "removed";
             /** @description The same national ID is also registered in another county (unresolved). */
             open_conflict: boolean;
-            /** @example 1 */
+            /**
+             * Format: int64
+             * @example 1
+             */
             version: number;
             /** @example 2026-11-22T02:10:00.000Z */
             created_at: string;
@@ -1367,6 +1665,7 @@ export interface components {
         /** @description Resettle the household in another village of the county. */
         UpdateHousehold: {
             /**
+             * Format: int64
              * @description 12-digit statistical code of a village of your county.
              * @example 420581100201
              */
@@ -1443,6 +1742,7 @@ export interface components {
             /** @description Registration by transfer 迁入 from another county or province. */
             moved_in?: {
                 /**
+                 * Format: int64
                  * @description Division the person moved from.
                  * @example 500101
                  */
@@ -1543,10 +1843,16 @@ export interface components {
             voided: boolean;
             /** @enum {string|null} */
             reason: "civil_servant" | "non_agricultural_hukou" | "imprisonment" | "other" | null;
-            /** @description Division moved to (moved_out). */
+            /**
+             * Format: int64
+             * @description Division moved to (moved_out).
+             */
             destination_code: number | null;
             destination_note: string | null;
-            /** @description Division moved from (moved_in). */
+            /**
+             * Format: int64
+             * @description Division moved from (moved_in).
+             */
             origin_code: number | null;
             /** Format: uuid */
             corrects_id: string | null;
@@ -1585,6 +1891,7 @@ export interface components {
              */
             reason?: "civil_servant" | "non_agricultural_hukou" | "imprisonment" | "other";
             /**
+             * Format: int64
              * @description Required for `moved_out`: the county or province moved to.
              * @example 500101
              */
@@ -1627,7 +1934,10 @@ export interface components {
         Import: {
             /** Format: uuid */
             id: string;
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /**
              * @description `queued` → `staging` (reading and validating rows) → `checking` → `applying` → `completed`, or `failed` (nothing applied).
@@ -1640,7 +1950,10 @@ export interface components {
             filename: string | null;
             /** @example application/vnd.openxmlformats-officedocument.spreadsheetml.sheet */
             media_type: string;
-            /** @example 1048576 */
+            /**
+             * Format: int64
+             * @example 1048576
+             */
             size_bytes: number;
             /** @description SHA-256 of the file as received (hex). */
             sha256: string | null;
@@ -1668,11 +1981,20 @@ export interface components {
         };
         /** @description Known once the import is completed (null before). */
         ImportCounts: {
-            /** @description Data rows in the file (blank rows skipped). */
+            /**
+             * Format: int64
+             * @description Data rows in the file (blank rows skipped).
+             */
             total: number | null;
-            /** @description Rows imported as persons. */
+            /**
+             * Format: int64
+             * @description Rows imported as persons.
+             */
             accepted: number | null;
-            /** @description Rows not imported; the report says why. */
+            /**
+             * Format: int64
+             * @description Rows not imported; the report says why.
+             */
             rejected: number | null;
         };
         /** @description Why the import failed. */
@@ -1692,6 +2014,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /**
+             * Format: int64
              * @description The division that owns the job.
              * @example 420581
              */
@@ -1707,11 +2030,17 @@ export interface components {
             phase: string | null;
             /** @description Progress of the current phase (an import counts file bytes while staging, rows afterwards); percent is null while the total is unknown. */
             progress: {
+                /** Format: int64 */
                 done: number;
+                /** Format: int64 */
                 total: number | null;
+                /** Format: int64 */
                 percent: number | null;
             };
-            /** @description How many times a runner has claimed the job. */
+            /**
+             * Format: int64
+             * @description How many times a runner has claimed the job.
+             */
             attempts: number;
             created_at: string;
             started_at: string | null;
@@ -1733,13 +2062,20 @@ export interface components {
         };
         /** @description 年度核定 computed from the records, not stored. */
         RegistryVerificationPreview: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /** @example 宜都市 */
             county_name: string | null;
-            /** @example 2013 */
+            /**
+             * Format: int64
+             * @example 2013
+             */
             year: number;
             /**
+             * Format: int64
              * @description Last year’s verified count, or the registered count on 31 December of last year.
              * @example 9868
              */
@@ -1751,37 +2087,44 @@ export interface components {
              */
             previous_source: "verification" | "records";
             /**
+             * Format: int64
              * @description 死亡 in the year.
              * @example 89
              */
             deaths: number;
             removals: components["schemas"]["RegistryRemovals"];
             /**
+             * Format: int64
              * @description 迁出 in the year.
              * @example 0
              */
             moved_out: number;
             /**
+             * Format: int64
              * @description deaths + removals + moved_out (减人要减).
              * @example 89
              */
             decrease: number;
             /**
+             * Format: int64
              * @description 迁入 in the year.
              * @example 0
              */
             moved_in: number;
             /**
+             * Format: int64
              * @description 重新登记 in the year.
              * @example 0
              */
             re_registered: number;
             /**
+             * Format: int64
              * @description moved_in + re_registered. Births are never added (增人不增).
              * @example 0
              */
             increase: number;
             /**
+             * Format: int64
              * @description previous_count − decrease + increase.
              * @example 9779
              */
@@ -1795,21 +2138,25 @@ export interface components {
         /** @description 核减 (removals) of the year by reason. */
         RegistryRemovals: {
             /**
+             * Format: int64
              * @description 公务员或财政供养人员
              * @example 0
              */
             civil_servant: number;
             /**
+             * Format: int64
              * @description 转为非农业户口
              * @example 0
              */
             non_agricultural_hukou: number;
             /**
+             * Format: int64
              * @description 服刑
              * @example 0
              */
             imprisonment: number;
             /**
+             * Format: int64
              * @description 其他
              * @example 0
              */
@@ -1817,13 +2164,20 @@ export interface components {
         };
         /** @description 年度核定: a county’s submitted verification of one year. */
         RegistryVerification: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /** @example 宜都市 */
             county_name: string | null;
-            /** @example 2013 */
+            /**
+             * Format: int64
+             * @example 2013
+             */
             year: number;
             /**
+             * Format: int64
              * @description Last year’s verified count, or the registered count on 31 December of last year.
              * @example 9868
              */
@@ -1835,37 +2189,44 @@ export interface components {
              */
             previous_source: "verification" | "records";
             /**
+             * Format: int64
              * @description 死亡 in the year.
              * @example 89
              */
             deaths: number;
             removals: components["schemas"]["RegistryRemovals"];
             /**
+             * Format: int64
              * @description 迁出 in the year.
              * @example 0
              */
             moved_out: number;
             /**
+             * Format: int64
              * @description deaths + removals + moved_out (减人要减).
              * @example 89
              */
             decrease: number;
             /**
+             * Format: int64
              * @description 迁入 in the year.
              * @example 0
              */
             moved_in: number;
             /**
+             * Format: int64
              * @description 重新登记 in the year.
              * @example 0
              */
             re_registered: number;
             /**
+             * Format: int64
              * @description moved_in + re_registered. Births are never added (增人不增).
              * @example 0
              */
             increase: number;
             /**
+             * Format: int64
              * @description previous_count − decrease + increase.
              * @example 9779
              */
@@ -1878,7 +2239,10 @@ export interface components {
             submitted_at: string;
         };
         SubmitRegistryVerification: {
-            /** @example 2013 */
+            /**
+             * Format: int32
+             * @example 2013
+             */
             year: number;
             /** @example 2013年度核定，自然减少89人 */
             note?: string;
@@ -1889,67 +2253,129 @@ export interface components {
             next_cursor: string | null;
         };
         RegistryVerificationGroups: {
-            /** @example 2013 */
+            /**
+             * Format: int64
+             * @example 2013
+             */
             year: number;
             /** @enum {string} */
             group_by: "province" | "city" | "county";
             groups: components["schemas"]["RegistryVerificationGroup"][];
             total: {
                 /**
+                 * Format: int64
                  * @description Counties of the unit with anyone registered by 31 December of the year (or that submitted).
                  * @example 13
                  */
                 counties_expected: number;
-                /** @example 12 */
+                /**
+                 * Format: int64
+                 * @example 12
+                 */
                 counties_submitted: number;
-                /** @example 9868 */
+                /**
+                 * Format: int64
+                 * @example 9868
+                 */
                 previous_count: number;
-                /** @example 89 */
+                /**
+                 * Format: int64
+                 * @example 89
+                 */
                 deaths: number;
                 removals: components["schemas"]["RegistryRemovals"];
-                /** @example 0 */
+                /**
+                 * Format: int64
+                 * @example 0
+                 */
                 moved_out: number;
-                /** @example 89 */
+                /**
+                 * Format: int64
+                 * @example 89
+                 */
                 decrease: number;
-                /** @example 0 */
+                /**
+                 * Format: int64
+                 * @example 0
+                 */
                 moved_in: number;
-                /** @example 0 */
+                /**
+                 * Format: int64
+                 * @example 0
+                 */
                 re_registered: number;
-                /** @example 0 */
+                /**
+                 * Format: int64
+                 * @example 0
+                 */
                 increase: number;
-                /** @example 9779 */
+                /**
+                 * Format: int64
+                 * @example 9779
+                 */
                 verified_count: number;
             };
         };
         /** @description Submitted verifications of one year summed per unit. */
         RegistryVerificationGroup: {
-            /** @example 420500 */
+            /**
+             * Format: int64
+             * @example 420500
+             */
             code: number;
             /** @example 宜昌市 */
             name: string | null;
             /**
+             * Format: int64
              * @description Counties of the unit with anyone registered by 31 December of the year (or that submitted).
              * @example 13
              */
             counties_expected: number;
-            /** @example 12 */
+            /**
+             * Format: int64
+             * @example 12
+             */
             counties_submitted: number;
-            /** @example 9868 */
+            /**
+             * Format: int64
+             * @example 9868
+             */
             previous_count: number;
-            /** @example 89 */
+            /**
+             * Format: int64
+             * @example 89
+             */
             deaths: number;
             removals: components["schemas"]["RegistryRemovals"];
-            /** @example 0 */
+            /**
+             * Format: int64
+             * @example 0
+             */
             moved_out: number;
-            /** @example 89 */
+            /**
+             * Format: int64
+             * @example 89
+             */
             decrease: number;
-            /** @example 0 */
+            /**
+             * Format: int64
+             * @example 0
+             */
             moved_in: number;
-            /** @example 0 */
+            /**
+             * Format: int64
+             * @example 0
+             */
             re_registered: number;
-            /** @example 0 */
+            /**
+             * Format: int64
+             * @example 0
+             */
             increase: number;
-            /** @example 9779 */
+            /**
+             * Format: int64
+             * @example 9779
+             */
             verified_count: number;
         };
         RegistryConflictPage: {
@@ -2001,7 +2427,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             reviewer_division: {
-                /** @example 420500 */
+                /**
+                 * Format: int64
+                 * @example 420500
+                 */
                 code: number;
                 /** @enum {string} */
                 level: "city" | "province" | "nation";
@@ -2036,7 +2465,10 @@ export interface components {
         RegistryConflictSide: {
             /** @enum {string} */
             side: "a" | "b";
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /** @example 宜都市 */
             county_name: string | null;
@@ -2090,6 +2522,7 @@ export interface components {
                  */
                 reason?: "civil_servant" | "non_agricultural_hukou" | "imprisonment" | "other";
                 /**
+                 * Format: int64
                  * @description For `moved_out`; default: the kept registration’s county.
                  * @example 420581
                  */
@@ -2102,7 +2535,10 @@ export interface components {
         };
         RegistrySummary: {
             division: {
-                /** @example 420500 */
+                /**
+                 * Format: int64
+                 * @example 420500
+                 */
                 code: number;
                 /** @example 宜昌市 */
                 name: string | null;
@@ -2119,22 +2555,34 @@ export interface components {
             rows: components["schemas"]["RegistrySummaryRow"][];
             total: {
                 /**
+                 * Format: int64
                  * @description 在册: current status registered.
                  * @example 9779
                  */
                 registered: number;
                 /**
+                 * Format: int64
                  * @description Registered by `on`, and `on` within the support window (扶持期限).
                  * @example 9779
                  */
                 supported: number;
-                /** @example 89 */
+                /**
+                 * Format: int64
+                 * @example 89
+                 */
                 deceased: number;
-                /** @example 0 */
+                /**
+                 * Format: int64
+                 * @example 0
+                 */
                 moved_out: number;
-                /** @example 0 */
+                /**
+                 * Format: int64
+                 * @example 0
+                 */
                 removed: number;
                 /**
+                 * Format: int64
                  * @description Households with at least one registered member (在册户).
                  * @example 2455
                  */
@@ -2142,27 +2590,42 @@ export interface components {
             };
         };
         RegistrySummaryRow: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             code: number;
             /** @example 宜都市 */
             name: string | null;
             /**
+             * Format: int64
              * @description 在册: current status registered.
              * @example 9779
              */
             registered: number;
             /**
+             * Format: int64
              * @description Registered by `on`, and `on` within the support window (扶持期限).
              * @example 9779
              */
             supported: number;
-            /** @example 89 */
+            /**
+             * Format: int64
+             * @example 89
+             */
             deceased: number;
-            /** @example 0 */
+            /**
+             * Format: int64
+             * @example 0
+             */
             moved_out: number;
-            /** @example 0 */
+            /**
+             * Format: int64
+             * @example 0
+             */
             removed: number;
             /**
+             * Format: int64
              * @description Households with at least one registered member (在册户).
              * @example 2455
              */
@@ -2177,7 +2640,7 @@ export interface components {
              * @example subsidy.annual_standard
              * @enum {string}
              */
-            id: "subsidy.annual_standard" | "subsidy.payment_frequency" | "subsidy.payment_mode" | "subsidy.support_window" | "registry.removal_effective";
+            id: "subsidy.annual_standard" | "subsidy.payment_frequency" | "subsidy.payment_mode" | "subsidy.support_window" | "registry.removal_effective" | "projects.funding_rules" | "projects.approval_thresholds" | "projects.posting_days" | "projects.payment_schedule" | "projects.acceptance_levels" | "projects.idle_months" | "demonstration.eligibility" | "demonstration.funding" | "demonstration.quota" | "demonstration.scoring";
             /** @example Annual standard of the direct subsidy (扶持标准), in fen per person per year: 600 yuan (60000 fen) nationally. */
             description: string;
             /**
@@ -2195,7 +2658,10 @@ export interface components {
             national: components["schemas"]["PolicyValue"][];
             /** @description The province’s own values, by date (a stored value replaces a code value of the same date); null for national values only. */
             province: {
-                /** @example 420000 */
+                /**
+                 * Format: int64
+                 * @example 420000
+                 */
                 code: number;
                 /** @example 湖北省 */
                 name: string;
@@ -2275,7 +2741,10 @@ export interface components {
         PolicyOverride: {
             /** @example subsidy.annual_standard */
             parameter: string;
-            /** @example 420000 */
+            /**
+             * Format: int64
+             * @example 420000
+             */
             province_code: number;
             /**
              * Format: date
@@ -2297,6 +2766,7 @@ export interface components {
              */
             set_at: string;
             /**
+             * Format: int64
              * @description Persons whose stored status changed with it (a change of `registry.removal_effective`).
              * @example 0
              */
@@ -2333,7 +2803,10 @@ export interface components {
         };
         /** @description A county’s payment modes and the one in force. */
         CountyPaymentModes: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /** @example 宜都市 */
             county_name: string;
@@ -2342,7 +2815,10 @@ export interface components {
             settings: components["schemas"]["PaymentModeSetting"][];
             /** @description Villages with settings of their own, by code. */
             villages: {
-                /** @example 420581100201 */
+                /**
+                 * Format: int64
+                 * @example 420581100201
+                 */
                 code: number;
                 /** @example 白水港村 */
                 name: string | null;
@@ -2359,6 +2835,7 @@ export interface components {
              */
             mode: "cash" | "project" | "both";
             /**
+             * Format: int64
              * @description 100 for cash, 0 for project.
              * @example 70
              */
@@ -2379,9 +2856,13 @@ export interface components {
         };
         /** @description A county’s or village’s own dated payment mode 扶持方式. */
         PaymentModeSetting: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /**
+             * Format: int64
              * @description The county code (its own setting) or a village’s 12-digit code.
              * @example 420581
              */
@@ -2404,7 +2885,10 @@ export interface components {
              * @enum {string}
              */
             mode: "cash" | "project" | "both";
-            /** @example 70 */
+            /**
+             * Format: int64
+             * @example 70
+             */
             cash_percent: number;
             /** @example 宜都市政府常务会议纪要〔2025〕9号 */
             source: string;
@@ -2432,6 +2916,7 @@ export interface components {
              */
             mode: "cash" | "project" | "both";
             /**
+             * Format: int32
              * @description Share paid to the person in percent: required with `both`, not allowed otherwise.
              * @example 70
              */
@@ -2451,7 +2936,10 @@ export interface components {
              * @example 420581-2013-H1-01
              */
             batch_no: string;
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             county_code: number;
             /** @example 宜都市 */
             county_name: string | null;
@@ -2479,21 +2967,25 @@ export interface components {
             /** @example 2013年上半年直补 */
             note: string | null;
             /**
+             * Format: int64
              * @description Payment lines 发放笔数.
              * @example 9868
              */
             lines: number;
             /**
+             * Format: int64
              * @description Sum of the lines (the control total). In fen 分 (1 yuan = 100 fen).
              * @example 296040000
              */
             total_fen: number;
             /**
+             * Format: int64
              * @description Money not paid as cash that becomes project funds (removed persons, project-mode villages, the project share of mixed villages). In fen 分 (1 yuan = 100 fen).
              * @example 0
              */
             project_fen: number;
             /**
+             * Format: int64
              * @description Persons of the county not paid by this batch (see the exclusions).
              * @example 120
              */
@@ -2532,7 +3024,10 @@ export interface components {
             cancelled_at: string | null;
             /** @example 2013-07-01T02:00:00.000Z */
             created_at: string;
-            /** @example 3 */
+            /**
+             * Format: int64
+             * @example 3
+             */
             version: number;
             job: {
                 /** Format: uuid */
@@ -2600,7 +3095,10 @@ export interface components {
             next_cursor: string | null;
         };
         DisbursementSummary: {
-            /** @example 420000 */
+            /**
+             * Format: int64
+             * @example 420000
+             */
             division: number;
             /** @enum {string} */
             group_by: "province" | "city" | "county" | "village";
@@ -2608,35 +3106,47 @@ export interface components {
             rows: components["schemas"]["DisbursementSummaryRow"][];
             total: {
                 /**
+                 * Format: int64
                  * @description Payment lines of approved (and later) batches.
                  * @example 9868
                  */
                 lines: number;
                 /**
+                 * Format: int64
                  * @description Sum of those lines. In fen 分 (1 yuan = 100 fen).
                  * @example 296040000
                  */
                 due_fen: number;
-                /** @example 9868 */
+                /**
+                 * Format: int64
+                 * @example 9868
+                 */
                 paid: number;
                 /**
+                 * Format: int64
                  * @description Paid. In fen 分 (1 yuan = 100 fen).
                  * @example 296040000
                  */
                 paid_fen: number;
-                /** @example 0 */
+                /**
+                 * Format: int64
+                 * @example 0
+                 */
                 failed: number;
                 /**
+                 * Format: int64
                  * @description Failed. In fen 分 (1 yuan = 100 fen).
                  * @example 0
                  */
                 failed_fen: number;
                 /**
+                 * Format: int64
                  * @description No bank result yet.
                  * @example 0
                  */
                 pending: number;
                 /**
+                 * Format: int64
                  * @description Becomes project funds (removed persons, project-mode villages, project shares). In fen 分 (1 yuan = 100 fen).
                  * @example 0
                  */
@@ -2649,42 +3159,57 @@ export interface components {
             };
         };
         DisbursementSummaryRow: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             code: number;
             /** @example 宜都市 */
             name: string | null;
             /** @example 2013-H1 */
             period: string;
             /**
+             * Format: int64
              * @description Payment lines of approved (and later) batches.
              * @example 9868
              */
             lines: number;
             /**
+             * Format: int64
              * @description Sum of those lines. In fen 分 (1 yuan = 100 fen).
              * @example 296040000
              */
             due_fen: number;
-            /** @example 9868 */
+            /**
+             * Format: int64
+             * @example 9868
+             */
             paid: number;
             /**
+             * Format: int64
              * @description Paid. In fen 分 (1 yuan = 100 fen).
              * @example 296040000
              */
             paid_fen: number;
-            /** @example 0 */
+            /**
+             * Format: int64
+             * @example 0
+             */
             failed: number;
             /**
+             * Format: int64
              * @description Failed. In fen 分 (1 yuan = 100 fen).
              * @example 0
              */
             failed_fen: number;
             /**
+             * Format: int64
              * @description No bank result yet.
              * @example 0
              */
             pending: number;
             /**
+             * Format: int64
              * @description Becomes project funds (removed persons, project-mode villages, project shares). In fen 分 (1 yuan = 100 fen).
              * @example 0
              */
@@ -2710,30 +3235,41 @@ export interface components {
         };
         DisbursementOutcomes: {
             /**
+             * Format: int64
              * @description Lines without a bank result yet.
              * @example 0
              */
             pending: number;
-            /** @example 9868 */
+            /**
+             * Format: int64
+             * @example 9868
+             */
             paid: number;
-            /** @example 0 */
+            /**
+             * Format: int64
+             * @example 0
+             */
             failed: number;
             /**
+             * Format: int64
              * @description Paid. In fen 分 (1 yuan = 100 fen).
              * @example 296040000
              */
             paid_fen: number;
             /**
+             * Format: int64
              * @description Failed. In fen 分 (1 yuan = 100 fen).
              * @example 0
              */
             failed_fen: number;
             /**
+             * Format: int64
              * @description Failed lines neither reissued nor written off.
              * @example 0
              */
             unresolved_failed: number;
             /**
+             * Format: int64
              * @description Return-file rows awaiting review.
              * @example 0
              */
@@ -2785,7 +3321,10 @@ export interface components {
              * @example 420581-2013-H1-01-0000001
              */
             reference: string;
-            /** @example 1 */
+            /**
+             * Format: int64
+             * @example 1
+             */
             line_no: number;
             /** Format: uuid */
             batch_id: string;
@@ -2799,18 +3338,23 @@ export interface components {
             name: string;
             /** @example 420581********0012 */
             national_id_masked: string;
-            /** @example 420581100201 */
+            /**
+             * Format: int64
+             * @example 420581100201
+             */
             village_code: number;
             /** @example 中国农业银行宜都支行 */
             bank_name: string | null;
             /** @example 6228********8901 */
             bank_account_masked: string;
             /**
+             * Format: int64
              * @description Paid to the person. In fen 分 (1 yuan = 100 fen).
              * @example 30000
              */
             amount_fen: number;
             /**
+             * Format: int64
              * @description The project share (mixed villages). In fen 分 (1 yuan = 100 fen).
              * @example 0
              */
@@ -2852,7 +3396,10 @@ export interface components {
             name: string;
             /** @example 420581********0023 */
             national_id_masked: string;
-            /** @example 420581100201 */
+            /**
+             * Format: int64
+             * @example 420581100201
+             */
             village_code: number;
             /**
              * @description Registry status on the period’s first day.
@@ -2861,11 +3408,13 @@ export interface components {
             status: string;
             reasons: ("not_yet_registered" | "deceased" | "moved_out" | "removed" | "window_not_started" | "window_ended" | "project_mode" | "no_bank_account" | "already_paid")[];
             /**
+             * Format: int64
              * @description The period’s entitlement before the payment mode (0 when there is none). In fen 分 (1 yuan = 100 fen).
              * @example 0
              */
             amount_fen: number;
             /**
+             * Format: int64
              * @description Becomes project funds. In fen 分 (1 yuan = 100 fen).
              * @example 0
              */
@@ -2882,52 +3431,62 @@ export interface components {
             /** @example 回盘-420581-2013-H1-01.csv */
             filename: string | null;
             /**
+             * Format: int64
              * @description Data rows in the file.
              * @example 9868
              */
             rows: number;
             /**
+             * Format: int64
              * @description Lines this file marked paid.
              * @example 9860
              */
             paid: number;
             /**
+             * Format: int64
              * @description Lines this file marked failed.
              * @example 8
              */
             failed: number;
             /**
+             * Format: int64
              * @description Marked paid. In fen 分 (1 yuan = 100 fen).
              * @example 295800000
              */
             paid_fen: number;
             /**
+             * Format: int64
              * @description Marked failed. In fen 分 (1 yuan = 100 fen).
              * @example 240000
              */
             failed_fen: number;
             /**
+             * Format: int64
              * @description Rows queued for review (unknown or repeated reference, other amount, contradicting result).
              * @example 0
              */
             exceptions: number;
             control: {
                 /**
+                 * Format: int64
                  * @description The batch’s control count.
                  * @example 9868
                  */
                 expected_lines: number;
                 /**
+                 * Format: int64
                  * @description The batch’s control sum. In fen 分 (1 yuan = 100 fen).
                  * @example 296040000
                  */
                 expected_fen: number;
                 /**
+                 * Format: int64
                  * @description Distinct references of the batch in the file.
                  * @example 9868
                  */
                 file_lines: number;
                 /**
+                 * Format: int64
                  * @description Their amounts. In fen 分 (1 yuan = 100 fen).
                  * @example 296040000
                  */
@@ -2955,6 +3514,7 @@ export interface components {
             /** Format: uuid */
             return_id: string;
             /**
+             * Format: int64
              * @description Row of the return file (the header is row 1).
              * @example 12
              */
@@ -2964,6 +3524,7 @@ export interface components {
             /** @enum {string} */
             kind: "unknown_reference" | "duplicate_reference" | "amount_mismatch" | "conflicting_result";
             /**
+             * Format: int64
              * @description The amount in the file. In fen 分 (1 yuan = 100 fen).
              * @example 30000
              */
@@ -2984,18 +3545,727 @@ export interface components {
         PersonPayments: {
             data: components["schemas"]["PaymentLine"][];
         };
+        /** @description 后扶项目: a post-support project of a county. */
+        Project: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description 项目编号: county-year-sequence.
+             * @example 420581-2026-001
+             */
+            project_no: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /** @example 白水港村道路硬化工程 */
+            name: string;
+            /**
+             * @description 项目类别: `infrastructure` 基础设施; `production` 生产开发; `new_population` 新增人口项目; `small_reservoir` 小型水库移民扶助基金项目; `three_gorges_hardship` 三峡外迁移民困难帮扶; `demonstration_village` 小康示范村/美丽家园; `hazard_relief_pilot` 避险解困试点; `training` 培训及职业教育; `other` 其他.
+             * @example infrastructure
+             * @enum {string}
+             */
+            category: "infrastructure" | "production" | "new_population" | "small_reservoir" | "three_gorges_hardship" | "demonstration_village" | "hazard_relief_pilot" | "training" | "other";
+            batch_no: string | null;
+            /**
+             * Format: int64
+             * @example 2026
+             */
+            year: number;
+            /** Format: int64 */
+            township_code: number | null;
+            /**
+             * @example [
+             *       420581100201
+             *     ]
+             */
+            village_codes: number[];
+            description: string | null;
+            /**
+             * @example {
+             *       "road_km": "13.62"
+             *     }
+             */
+            planned_outputs: {
+                [key: string]: string;
+            };
+            /** Format: int64 */
+            beneficiaries_farmers: number;
+            /** Format: int64 */
+            beneficiaries_migrants: number;
+            /**
+             * Format: int64
+             * @description Total investment 总投资. In fen 分 (1 yuan = 100 fen).
+             * @example 3285440000
+             */
+            total_fen: number;
+            funding_lines: {
+                /**
+                 * @description 资金来源: `post_support` 后期扶持资金; `three_gorges` 三峡后扶资金; `small_reservoir` 小型水库移民扶助基金; `integrated` 整合其他部门资金; `self_raised` 自筹; `labour` 投劳折资.
+                 * @example post_support
+                 * @enum {string}
+                 */
+                source: "post_support" | "three_gorges" | "small_reservoir" | "integrated" | "self_raised" | "labour";
+                /**
+                 * Format: int64
+                 * @description Amount. In fen 分 (1 yuan = 100 fen).
+                 * @example 800000000
+                 */
+                amount_fen: number;
+                /**
+                 * Format: int64
+                 * @description Held in the county’s fund balance since approval (allocated sources only). In fen 分 (1 yuan = 100 fen).
+                 * @example 800000000
+                 */
+                committed_fen: number;
+            }[];
+            /** @example 2026-03-01 */
+            posting_from: string | null;
+            /** @example 2026-03-10 */
+            posting_to: string | null;
+            posting_place: string | null;
+            /**
+             * @description 项目状态: `library` 项目库; `planned` 年度计划; `submitted` 已申报; `returned` 退回修改; `approved` 已批复; `in_progress` 实施中; `completed` 已完工; `accepted` 已验收; `cancelled` 已取消.
+             * @enum {string}
+             */
+            status: "library" | "planned" | "submitted" | "returned" | "approved" | "in_progress" | "completed" | "accepted" | "cancelled";
+            /** @description The approval route computed at submission (null before): the steps after the county, in order. */
+            route: components["schemas"]["ProjectRouteStep"][] | null;
+            /**
+             * Format: int64
+             * @description Index of the step awaiting action, if any.
+             */
+            current_step: number | null;
+            /** @description The scope cannot be edited (submitted or approved): 409 `project_locked`. */
+            locked: boolean;
+            submitted_at: string | null;
+            approved_at: string | null;
+            cancelled_at: string | null;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            version: number;
+            created_by: string;
+            created_at: string;
+            updated_by: string;
+            updated_at: string;
+            links: {
+                /** @example /v1/projects/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
+                self: string;
+                reviews: string;
+            };
+        };
+        ProjectRouteStep: {
+            /** Format: int64 */
+            index: number;
+            /** @enum {string} */
+            level: "city" | "province";
+            /** @enum {string} */
+            action: "review" | "approve" | "record";
+            /** @enum {string|null} */
+            scope: "feasibility_and_design" | "feasibility" | "design" | null;
+            /** @example 市级审核 */
+            label: string;
+            /** @enum {string} */
+            state: "done" | "current" | "pending";
+        };
+        /**
+         * @example {
+         *       "name": "白水港村道路硬化工程",
+         *       "category": "infrastructure",
+         *       "year": 2026,
+         *       "village_codes": [
+         *         420581100201
+         *       ],
+         *       "planned_outputs": {
+         *         "road_km": "13.62"
+         *       },
+         *       "beneficiaries_farmers": 1260,
+         *       "beneficiaries_migrants": 430,
+         *       "total_fen": 3285440000,
+         *       "funding_lines": [
+         *         {
+         *           "source": "post_support",
+         *           "amount_fen": 800000000
+         *         },
+         *         {
+         *           "source": "integrated",
+         *           "amount_fen": 1358960000
+         *         },
+         *         {
+         *           "source": "self_raised",
+         *           "amount_fen": 1126480000
+         *         }
+         *       ],
+         *       "posting_from": "2026-03-01",
+         *       "posting_to": "2026-03-10",
+         *       "posting_place": "白水港村村务公开栏"
+         *     }
+         */
+        CreateProject: {
+            /** @example 白水港村道路硬化工程 */
+            name: string;
+            /**
+             * @description 项目类别: `infrastructure` 基础设施; `production` 生产开发; `new_population` 新增人口项目; `small_reservoir` 小型水库移民扶助基金项目; `three_gorges_hardship` 三峡外迁移民困难帮扶; `demonstration_village` 小康示范村/美丽家园; `hazard_relief_pilot` 避险解困试点; `training` 培训及职业教育; `other` 其他.
+             * @example infrastructure
+             * @enum {string}
+             */
+            category: "infrastructure" | "production" | "new_population" | "small_reservoir" | "three_gorges_hardship" | "demonstration_village" | "hazard_relief_pilot" | "training" | "other";
+            /** @description Required for (and only for) `hazard_relief_pilot` 避险解困试点 projects. */
+            batch_no?: string;
+            /**
+             * Format: int32
+             * @description Plan year 年度.
+             * @example 2026
+             */
+            year: number;
+            /**
+             * Format: int64
+             * @description The main township 乡镇 (12 digits), if any.
+             * @example 420581100000
+             */
+            township_code?: number | null;
+            village_codes: number[];
+            /** @example 硬化村组道路 13.62 公里 */
+            description?: string;
+            planned_outputs?: components["schemas"]["ProjectOutputs"];
+            /**
+             * Format: int32
+             * @description 受益农民 (persons).
+             * @example 1260
+             */
+            beneficiaries_farmers?: number;
+            /**
+             * Format: int32
+             * @description 受益移民 (persons).
+             * @example 430
+             */
+            beneficiaries_migrants?: number;
+            /**
+             * Format: int64
+             * @description Total investment 总投资. In fen 分 (1 yuan = 100 fen), positive.
+             * @example 3285440000
+             */
+            total_fen: number;
+            /** @description One line per source; the lines add up to `total_fen` exactly. */
+            funding_lines: components["schemas"]["ProjectFundingLineInput"][];
+            /**
+             * Format: date
+             * @description 公示: first day of the village posting.
+             * @example 2026-03-01
+             */
+            posting_from?: string | null;
+            /**
+             * Format: date
+             * @description 公示: last day (inclusive).
+             * @example 2026-03-10
+             */
+            posting_to?: string | null;
+            /** @example 白水港村村务公开栏 */
+            posting_place?: string | null;
+        };
+        /**
+         * @description 建设内容: planned quantity per kind, as decimal strings (up to 3 decimals); kinds left out are not planned.
+         * @example {
+         *       "road_km": "13.62",
+         *       "canal_m": "2400"
+         *     }
+         */
+        ProjectOutputs: {
+            /**
+             * @description 道路硬化 (km)
+             * @example 13.62
+             */
+            road_km?: string;
+            /**
+             * @description 排灌沟渠 (m)
+             * @example 13.62
+             */
+            canal_m?: string;
+            /**
+             * @description 蓄水池 (m³)
+             * @example 13.62
+             */
+            pool_m3?: string;
+            /**
+             * @description 桥梁 (座)
+             * @example 13.62
+             */
+            bridge?: string;
+            /**
+             * @description 饮水安全受益人 (人)
+             * @example 13.62
+             */
+            drinking_water_people?: string;
+            /**
+             * @description 其他 (个)
+             * @example 13.62
+             */
+            other_count?: string;
+        };
+        ProjectFundingLineInput: {
+            /**
+             * @description 资金来源: `post_support` 后期扶持资金; `three_gorges` 三峡后扶资金; `small_reservoir` 小型水库移民扶助基金; `integrated` 整合其他部门资金; `self_raised` 自筹; `labour` 投劳折资.
+             * @example post_support
+             * @enum {string}
+             */
+            source: "post_support" | "three_gorges" | "small_reservoir" | "integrated" | "self_raised" | "labour";
+            /**
+             * Format: int64
+             * @description Amount of this source. In fen 分 (1 yuan = 100 fen), positive.
+             * @example 80000000
+             */
+            amount_fen: number;
+        };
+        ProjectPage: {
+            data: components["schemas"]["Project"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "description": "硬化村组道路 13.62 公里，宽 4.5 米"
+         *     }
+         */
+        PatchProject: {
+            /** @example 白水港村道路硬化工程（一期） */
+            name?: string;
+            /**
+             * @description 项目类别: `infrastructure` 基础设施; `production` 生产开发; `new_population` 新增人口项目; `small_reservoir` 小型水库移民扶助基金项目; `three_gorges_hardship` 三峡外迁移民困难帮扶; `demonstration_village` 小康示范村/美丽家园; `hazard_relief_pilot` 避险解困试点; `training` 培训及职业教育; `other` 其他.
+             * @example infrastructure
+             * @enum {string}
+             */
+            category?: "infrastructure" | "production" | "new_population" | "small_reservoir" | "three_gorges_hardship" | "demonstration_village" | "hazard_relief_pilot" | "training" | "other";
+            batch_no?: string | null;
+            /**
+             * Format: int32
+             * @description Plan year 年度.
+             * @example 2026
+             */
+            year?: number;
+            /**
+             * Format: int64
+             * @description The main township 乡镇 (12 digits), if any.
+             * @example 420581100000
+             */
+            township_code?: number | null;
+            village_codes?: number[];
+            /** @example 硬化村组道路 13.62 公里，宽 4.5 米 */
+            description?: string | null;
+            planned_outputs?: components["schemas"]["ProjectOutputs"];
+            /**
+             * Format: int32
+             * @example 1300
+             */
+            beneficiaries_farmers?: number;
+            /**
+             * Format: int32
+             * @example 450
+             */
+            beneficiaries_migrants?: number;
+            /**
+             * Format: date
+             * @description 公示: first day of the village posting.
+             * @example 2026-03-01
+             */
+            posting_from?: string | null;
+            /**
+             * Format: date
+             * @description 公示: last day (inclusive).
+             * @example 2026-03-10
+             */
+            posting_to?: string | null;
+            /** @example 白水港村村务公开栏 */
+            posting_place?: string | null;
+        };
+        /** @description 资金构成: the total and one line per source. */
+        ProjectFundingLines: {
+            /**
+             * Format: int64
+             * @description Total investment 总投资. In fen 分 (1 yuan = 100 fen).
+             * @example 3285440000
+             */
+            total_fen: number;
+            funding_lines: {
+                /**
+                 * @description 资金来源: `post_support` 后期扶持资金; `three_gorges` 三峡后扶资金; `small_reservoir` 小型水库移民扶助基金; `integrated` 整合其他部门资金; `self_raised` 自筹; `labour` 投劳折资.
+                 * @example post_support
+                 * @enum {string}
+                 */
+                source: "post_support" | "three_gorges" | "small_reservoir" | "integrated" | "self_raised" | "labour";
+                /**
+                 * Format: int64
+                 * @description Amount. In fen 分 (1 yuan = 100 fen).
+                 * @example 800000000
+                 */
+                amount_fen: number;
+                /**
+                 * Format: int64
+                 * @description Held in the county’s fund balance since approval (allocated sources only). In fen 分 (1 yuan = 100 fen).
+                 * @example 0
+                 */
+                committed_fen: number;
+            }[];
+        };
+        /**
+         * @example {
+         *       "total_fen": 3285440000,
+         *       "funding_lines": [
+         *         {
+         *           "source": "post_support",
+         *           "amount_fen": 800000000
+         *         },
+         *         {
+         *           "source": "integrated",
+         *           "amount_fen": 1358960000
+         *         },
+         *         {
+         *           "source": "self_raised",
+         *           "amount_fen": 1126480000
+         *         }
+         *       ]
+         *     }
+         */
+        ProjectFunding: {
+            /**
+             * Format: int64
+             * @description Total investment 总投资. In fen 分 (1 yuan = 100 fen), positive.
+             * @example 3285440000
+             */
+            total_fen: number;
+            /** @description One line per source; the lines add up to `total_fen` exactly. */
+            funding_lines: components["schemas"]["ProjectFundingLineInput"][];
+        };
+        /**
+         * @example {
+         *       "comment": "已按意见修改"
+         *     }
+         */
+        SubmitProject: {
+            /** @example 已按意见修改 */
+            comment?: string;
+        };
+        /**
+         * @example {
+         *       "action": "approve",
+         *       "comment": "同意"
+         *     }
+         */
+        ProjectReviewAction: {
+            /**
+             * @description `approve` passes a review (审核) or approve (审批) step; `return` sends the project back to the county for correction (comment required); `record` completes a record (备案) step.
+             * @enum {string}
+             */
+            action: "approve" | "return" | "record";
+            /** @example 同意 */
+            comment?: string;
+            /**
+             * Format: int32
+             * @description The step you are acting on (`current_step` as you read it): 409 when it was acted on meanwhile.
+             * @example 0
+             */
+            step?: number;
+        };
+        /**
+         * @description 项目变更: the whole new scope of an approved project, with the reason.
+         * @example {
+         *       "category": "infrastructure",
+         *       "village_codes": [
+         *         420581100201
+         *       ],
+         *       "planned_outputs": {
+         *         "road_km": "13.62",
+         *         "bridge": "1"
+         *       },
+         *       "total_fen": 3385440000,
+         *       "funding_lines": [
+         *         {
+         *           "source": "post_support",
+         *           "amount_fen": 800000000
+         *         },
+         *         {
+         *           "source": "integrated",
+         *           "amount_fen": 1458960000
+         *         },
+         *         {
+         *           "source": "self_raised",
+         *           "amount_fen": 1126480000
+         *         }
+         *       ],
+         *       "comment": "增加一座便民桥"
+         *     }
+         */
+        ProjectScopeChange: {
+            /**
+             * @description 项目类别: `infrastructure` 基础设施; `production` 生产开发; `new_population` 新增人口项目; `small_reservoir` 小型水库移民扶助基金项目; `three_gorges_hardship` 三峡外迁移民困难帮扶; `demonstration_village` 小康示范村/美丽家园; `hazard_relief_pilot` 避险解困试点; `training` 培训及职业教育; `other` 其他.
+             * @example infrastructure
+             * @enum {string}
+             */
+            category: "infrastructure" | "production" | "new_population" | "small_reservoir" | "three_gorges_hardship" | "demonstration_village" | "hazard_relief_pilot" | "training" | "other";
+            batch_no?: string;
+            /**
+             * Format: int64
+             * @description The main township 乡镇 (12 digits), if any.
+             * @example 420581100000
+             */
+            township_code?: number | null;
+            village_codes: number[];
+            planned_outputs: components["schemas"]["ProjectOutputs"];
+            /**
+             * Format: int64
+             * @description New total investment. In fen 分 (1 yuan = 100 fen), positive.
+             * @example 3385440000
+             */
+            total_fen: number;
+            /** @description One line per source; the lines add up to `total_fen` exactly. */
+            funding_lines: components["schemas"]["ProjectFundingLineInput"][];
+            /** @example 增加一座便民桥 */
+            comment: string;
+        };
+        /**
+         * @example {
+         *       "reason": "村民代表大会决定不再实施"
+         *     }
+         */
+        CancelProject: {
+            /** @example 村民代表大会决定不再实施 */
+            reason: string;
+        };
+        ProjectReviewList: {
+            data: components["schemas"]["ProjectReview"][];
+        };
+        /** @description 审批记录: one entry of a project’s history. */
+        ProjectReview: {
+            /** Format: int64 */
+            seq: number;
+            /** Format: int64 */
+            step_index: number | null;
+            /** @enum {string|null} */
+            level: "county" | "city" | "province" | null;
+            /** @enum {string} */
+            action: "plan" | "submit" | "resubmit" | "review" | "approve" | "record" | "return" | "change" | "cancel";
+            /** @example approved */
+            decision: string;
+            comment: string | null;
+            actor: string;
+            /** Format: int64 */
+            actor_division: number;
+            at: string;
+            /** @description For a scope change: `{field: {old, new}}` and the released commitments; for an approval: the committed fen. */
+            changes: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description 资金下达: an allocation to a county. */
+        FundAllocation: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /**
+             * Format: int64
+             * @example 420000
+             */
+            province_code: number;
+            /**
+             * @description An allocated source: `post_support` 后期扶持资金, `three_gorges` 三峡后扶资金, `small_reservoir` 小型水库移民扶助基金.
+             * @example post_support
+             * @enum {string}
+             */
+            source: "post_support" | "three_gorges" | "small_reservoir";
+            /** Format: int64 */
+            year: number;
+            /**
+             * Format: int64
+             * @description Allocated. In fen 分 (1 yuan = 100 fen).
+             * @example 1000000000
+             */
+            amount_fen: number;
+            document_no: string;
+            allocated_on: string;
+            note: string | null;
+            created_by: string;
+            /**
+             * Format: int64
+             * @description The allocating province (or 0, the nation).
+             */
+            created_by_division: number;
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "county_code": 420581,
+         *       "source": "post_support",
+         *       "year": 2026,
+         *       "amount_fen": 1000000000,
+         *       "document_no": "鄂移〔2026〕12号",
+         *       "allocated_on": "2026-03-01"
+         *     }
+         */
+        CreateFundAllocation: {
+            /**
+             * Format: int32
+             * @description The receiving county.
+             * @example 420581
+             */
+            county_code: number;
+            /**
+             * @description An allocated source: `post_support` 后期扶持资金, `three_gorges` 三峡后扶资金, `small_reservoir` 小型水库移民扶助基金.
+             * @example post_support
+             * @enum {string}
+             */
+            source: "post_support" | "three_gorges" | "small_reservoir";
+            /**
+             * Format: int32
+             * @description Plan year 年度.
+             * @example 2026
+             */
+            year: number;
+            /**
+             * Format: int64
+             * @description Allocated. In fen 分 (1 yuan = 100 fen), positive.
+             * @example 1000000000
+             */
+            amount_fen: number;
+            /**
+             * @description 文号 of the allocation document.
+             * @example 鄂移〔2026〕12号
+             */
+            document_no: string;
+            /**
+             * Format: date
+             * @example 2026-03-01
+             */
+            allocated_on: string;
+            note?: string;
+        };
+        FundAllocationPage: {
+            data: components["schemas"]["FundAllocation"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        FundBalancePage: {
+            data: components["schemas"]["FundBalance"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description 资金结存: a county’s balances of one year, summed and per source. */
+        FundBalance: {
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /**
+             * Format: int64
+             * @example 2026
+             */
+            year: number;
+            /**
+             * Format: int64
+             * @description The province’s `projects.idle_months`.
+             * @example 12
+             */
+            idle_months: number;
+            /**
+             * Format: int64
+             * @description Allocated 已下达. In fen 分 (1 yuan = 100 fen).
+             * @example 1000000000
+             */
+            allocated_fen: number;
+            /**
+             * Format: int64
+             * @description Committed 已承诺 by approved projects. In fen 分 (1 yuan = 100 fen).
+             * @example 800000000
+             */
+            committed_fen: number;
+            /**
+             * Format: int64
+             * @description Paid 已支付 (always 0 until contractor payments are built). In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            paid_fen: number;
+            /**
+             * Format: int64
+             * @description Allocated − committed. In fen 分 (1 yuan = 100 fen).
+             * @example 200000000
+             */
+            available_fen: number;
+            /**
+             * Format: int64
+             * @description 长期结存: allocated at least `idle_months` months ago and not yet paid. In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            idle_fen: number;
+            sources: {
+                /**
+                 * @description An allocated source: `post_support` 后期扶持资金, `three_gorges` 三峡后扶资金, `small_reservoir` 小型水库移民扶助基金.
+                 * @example post_support
+                 * @enum {string}
+                 */
+                source: "post_support" | "three_gorges" | "small_reservoir";
+                /**
+                 * Format: int64
+                 * @description Allocated 已下达. In fen 分 (1 yuan = 100 fen).
+                 * @example 1000000000
+                 */
+                allocated_fen: number;
+                /**
+                 * Format: int64
+                 * @description Committed 已承诺 by approved projects. In fen 分 (1 yuan = 100 fen).
+                 * @example 800000000
+                 */
+                committed_fen: number;
+                /**
+                 * Format: int64
+                 * @description Paid 已支付 (always 0 until contractor payments are built). In fen 分 (1 yuan = 100 fen).
+                 * @example 0
+                 */
+                paid_fen: number;
+                /**
+                 * Format: int64
+                 * @description Allocated − committed. In fen 分 (1 yuan = 100 fen).
+                 * @example 200000000
+                 */
+                available_fen: number;
+                /**
+                 * Format: int64
+                 * @description 长期结存: allocated at least `idle_months` months ago and not yet paid. In fen 分 (1 yuan = 100 fen).
+                 * @example 0
+                 */
+                idle_fen: number;
+            }[];
+        };
         AuditVerification: {
             valid: boolean;
             chains: components["schemas"]["ChainVerification"][];
         };
         ChainVerification: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             division_code: number;
-            /** @example 128 */
+            /**
+             * Format: int64
+             * @example 128
+             */
             events: number;
             valid: boolean;
             /** @description The first record that fails, and why; null when the chain is intact. */
             broken_at: {
+                /** Format: int64 */
                 seq: number;
                 /** @enum {string} */
                 reason: "gap" | "prev_hash" | "hash" | "head";
@@ -3009,9 +4279,15 @@ export interface components {
         };
         /** @description 审计记录: one mutation, chained to the previous record of its division by hash. */
         AuditEvent: {
-            /** @example 420581 */
+            /**
+             * Format: int64
+             * @example 420581
+             */
             division_code: number;
-            /** @example 12 */
+            /**
+             * Format: int64
+             * @example 12
+             */
             seq: number;
             /** @example 2026-11-22T02:10:00.000Z */
             occurred_at: string;
@@ -3020,7 +4296,10 @@ export interface components {
                 sub: string;
                 /** @enum {string} */
                 kind: "user" | "client" | "system";
-                /** @example 420581 */
+                /**
+                 * Format: int64
+                 * @example 420581
+                 */
                 division: number;
             };
             /** @example locality.update */
@@ -3055,7 +4334,16 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Requests allowed in the current one-minute window by the budget that counted this request, per server process: HOUFU_RATE_LIMIT_PER_MINUTE per caller (token endpoint: 30 per client id, 300 per address). Sent with every response to a counted request; not with a 401, nor with a 413 refused on its Content-Length, both answered before the caller is known. */
+        "RateLimit-Limit": number;
+        /** @description Requests left in the current window. */
+        "RateLimit-Remaining": number;
+        /** @description Seconds until the current window ends. */
+        "RateLimit-Reset": number;
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -3181,6 +4469,10 @@ export interface operations {
             /** @description Too many token requests for this client or from this address; see Retry-After. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3219,6 +4511,9 @@ export interface operations {
             /** @description The caller. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3228,6 +4523,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3246,6 +4544,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3255,6 +4556,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3264,6 +4568,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3321,6 +4629,9 @@ export interface operations {
             /** @description A page of divisions. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3330,6 +4641,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3348,6 +4662,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3357,6 +4674,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3366,6 +4686,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3416,6 +4740,9 @@ export interface operations {
             /** @description The division. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3425,6 +4752,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3443,6 +4773,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3452,6 +4785,9 @@ export interface operations {
             /** @description No such division in the dictionary. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3461,6 +4797,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3470,6 +4809,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3528,6 +4871,9 @@ export interface operations {
             /** @description A page of localities. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3537,6 +4883,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3555,6 +4904,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3564,6 +4916,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3573,6 +4928,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3629,6 +4988,9 @@ export interface operations {
                 headers: {
                     etag: string;
                     location: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3638,6 +5000,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3656,6 +5021,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3665,6 +5033,9 @@ export interface operations {
             /** @description The code is already taken, or the Idempotency-Key is in use by a running request. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3674,6 +5045,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3683,6 +5057,9 @@ export interface operations {
             /** @description The village’s township does not exist or is inactive, or the Idempotency-Key was used with another body. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3692,6 +5069,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3743,6 +5124,9 @@ export interface operations {
             200: {
                 headers: {
                     etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3752,6 +5136,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3770,6 +5157,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3779,6 +5169,9 @@ export interface operations {
             /** @description No such locality in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3788,6 +5181,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3797,6 +5193,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3855,6 +5255,9 @@ export interface operations {
             200: {
                 headers: {
                     etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3864,6 +5267,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3882,6 +5288,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3891,6 +5300,9 @@ export interface operations {
             /** @description No such locality in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3900,6 +5312,9 @@ export interface operations {
             /** @description The locality changed since your read; read it again. */
             412: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3909,6 +5324,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3918,6 +5336,9 @@ export interface operations {
             /** @description If-Match is missing. */
             428: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3927,6 +5348,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3985,6 +5410,9 @@ export interface operations {
             /** @description A page of households. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3994,6 +5422,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4012,6 +5443,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4021,6 +5455,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4030,6 +5467,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4086,6 +5527,9 @@ export interface operations {
                 headers: {
                     etag: string;
                     location: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4095,6 +5539,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4113,6 +5560,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4122,6 +5572,9 @@ export interface operations {
             /** @description The household number is taken. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4131,6 +5584,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4140,6 +5596,9 @@ export interface operations {
             /** @description The village is not an active village of your county. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4149,6 +5608,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4199,6 +5662,9 @@ export interface operations {
             200: {
                 headers: {
                     etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4208,6 +5674,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4226,6 +5695,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4235,6 +5707,9 @@ export interface operations {
             /** @description No such household in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4244,6 +5719,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4253,6 +5731,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4310,6 +5792,9 @@ export interface operations {
             200: {
                 headers: {
                     etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4319,6 +5804,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4337,6 +5825,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,6 +5837,9 @@ export interface operations {
             /** @description No such household in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,6 +5849,9 @@ export interface operations {
             /** @description The household changed since your read. */
             412: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4364,6 +5861,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4373,6 +5873,9 @@ export interface operations {
             /** @description The village is not an active village of your county. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4382,6 +5885,9 @@ export interface operations {
             /** @description If-Match is missing. */
             428: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4391,6 +5897,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4456,6 +5966,9 @@ export interface operations {
             /** @description A page of persons. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4465,6 +5978,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4483,6 +5999,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4492,6 +6011,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4501,6 +6023,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4557,6 +6083,9 @@ export interface operations {
                 headers: {
                     etag: string;
                     location: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4566,6 +6095,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4584,6 +6116,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4593,6 +6128,9 @@ export interface operations {
             /** @description The ID number is already registered in your county. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4602,6 +6140,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4611,6 +6152,9 @@ export interface operations {
             /** @description Unknown household, sex or birth date contradicting the ID number, or dates out of order. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4620,6 +6164,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4670,6 +6218,9 @@ export interface operations {
             200: {
                 headers: {
                     etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4679,6 +6230,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4697,6 +6251,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4706,6 +6263,9 @@ export interface operations {
             /** @description No such person in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4715,6 +6275,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4724,6 +6287,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4781,6 +6348,9 @@ export interface operations {
             200: {
                 headers: {
                     etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4790,6 +6360,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4808,6 +6381,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4817,6 +6393,9 @@ export interface operations {
             /** @description No such person in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4826,6 +6405,9 @@ export interface operations {
             /** @description The new ID number is already registered in your county. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4835,6 +6417,9 @@ export interface operations {
             /** @description The person changed since your read. */
             412: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4844,6 +6429,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4853,6 +6441,9 @@ export interface operations {
             /** @description Unknown household. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4862,6 +6453,9 @@ export interface operations {
             /** @description If-Match is missing. */
             428: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4871,6 +6465,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4924,6 +6522,9 @@ export interface operations {
             /** @description The requested values. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4933,6 +6534,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4951,6 +6555,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4960,6 +6567,9 @@ export interface operations {
             /** @description No such person in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4969,6 +6579,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4978,6 +6591,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5027,6 +6644,9 @@ export interface operations {
             /** @description The history. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5036,6 +6656,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5054,6 +6677,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5063,6 +6689,9 @@ export interface operations {
             /** @description No such person in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5072,6 +6701,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5081,6 +6713,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5137,6 +6773,9 @@ export interface operations {
             /** @description Recorded; the person with the new status. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5146,6 +6785,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5164,6 +6806,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5173,6 +6818,9 @@ export interface operations {
             /** @description No such person in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5182,6 +6830,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5191,6 +6842,9 @@ export interface operations {
             /** @description The change does not fit the history (e.g. already deceased, not removed, date in the future or before registration). */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5200,6 +6854,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5252,6 +6910,9 @@ export interface operations {
             /** @description The status on the date. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5261,6 +6922,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5279,6 +6943,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5288,6 +6955,9 @@ export interface operations {
             /** @description No such person in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5297,6 +6967,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5306,6 +6979,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5358,6 +7035,9 @@ export interface operations {
             /** @description A page of imports. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5367,6 +7047,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5385,6 +7068,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5394,6 +7080,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5403,6 +7092,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5462,6 +7155,9 @@ export interface operations {
             202: {
                 headers: {
                     location: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5471,6 +7167,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5489,6 +7188,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5498,6 +7200,9 @@ export interface operations {
             /** @description A request with this Idempotency-Key is still running. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5507,6 +7212,9 @@ export interface operations {
             /** @description The file is larger than HOUFU_IMPORT_MAX_BYTES. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5516,6 +7224,9 @@ export interface operations {
             /** @description The body is neither text/csv (UTF-8 or GB18030) nor XLSX. */
             415: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5525,6 +7236,9 @@ export interface operations {
             /** @description The Idempotency-Key was used with another file. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5534,6 +7248,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5583,6 +7301,9 @@ export interface operations {
             /** @description The template file (Content-Disposition: attachment). */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5593,6 +7314,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5611,6 +7335,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5620,6 +7347,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5629,6 +7359,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5678,6 +7412,9 @@ export interface operations {
             /** @description The import. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5687,6 +7424,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5705,6 +7445,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5714,6 +7457,9 @@ export interface operations {
             /** @description No such import in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5723,6 +7469,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5732,6 +7481,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5781,6 +7534,9 @@ export interface operations {
             /** @description The report (Content-Disposition: attachment). */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5790,6 +7546,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5808,6 +7567,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5817,6 +7579,9 @@ export interface operations {
             /** @description No such import in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5826,6 +7591,9 @@ export interface operations {
             /** @description The import is not completed yet (or failed: see its error). */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5835,6 +7603,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5844,6 +7615,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5893,6 +7668,9 @@ export interface operations {
             /** @description The job. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5902,6 +7680,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5920,6 +7701,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5929,6 +7713,9 @@ export interface operations {
             /** @description No such job in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5938,6 +7725,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5947,6 +7737,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5998,6 +7792,9 @@ export interface operations {
             /** @description The computed verification. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6007,6 +7804,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6025,6 +7825,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6034,6 +7837,9 @@ export interface operations {
             /** @description The county is not in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6043,6 +7849,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6052,6 +7861,9 @@ export interface operations {
             /** @description The year has not begun yet, or the records give a negative count. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6061,6 +7873,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6120,6 +7936,9 @@ export interface operations {
             /** @description A page of verifications, or the sums when `group_by` is given. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6129,6 +7948,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6147,6 +7969,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6156,6 +7981,9 @@ export interface operations {
             /** @description The division is not in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6165,6 +7993,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6174,6 +8005,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6228,6 +8063,9 @@ export interface operations {
             /** @description Stored. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6237,6 +8075,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6255,6 +8096,9 @@ export interface operations {
             /** @description Only a county approver of the county submits. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6264,6 +8108,9 @@ export interface operations {
             /** @description The year is already submitted, or the Idempotency-Key is in use by a running request. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6273,6 +8120,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6282,6 +8132,9 @@ export interface operations {
             /** @description The year is in the future, a later year is already verified, the records give a negative count, or the Idempotency-Key was used with another body. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6291,6 +8144,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6344,6 +8201,9 @@ export interface operations {
             200: {
                 headers: {
                     "content-disposition"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6354,6 +8214,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6372,6 +8235,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6381,6 +8247,9 @@ export interface operations {
             /** @description No such village in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6390,6 +8259,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6399,6 +8271,9 @@ export interface operations {
             /** @description The year has not begun, or no support policy was in force at its end. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6408,6 +8283,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6461,6 +8340,9 @@ export interface operations {
             /** @description A page of conflicts (`view: county` items for county callers, `view: reviewer` otherwise). */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6470,6 +8352,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6488,6 +8373,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6497,6 +8385,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6506,6 +8397,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6562,6 +8457,9 @@ export interface operations {
             /** @description Resolved. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6571,6 +8469,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6589,6 +8490,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6598,6 +8502,9 @@ export interface operations {
             /** @description No such conflict among those you review. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6607,6 +8514,9 @@ export interface operations {
             /** @description The conflict is already resolved, or the Idempotency-Key is in use by a running request. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6616,6 +8526,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6625,6 +8538,9 @@ export interface operations {
             /** @description The kept person is not part of the conflict, or the event does not fit the ended person’s history (not registered, date in the future or before registration). */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6634,6 +8550,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6689,6 +8609,9 @@ export interface operations {
             /** @description The counts. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6698,6 +8621,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6716,6 +8642,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6725,6 +8654,9 @@ export interface operations {
             /** @description The division is not in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6734,6 +8666,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6743,6 +8678,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6795,6 +8734,9 @@ export interface operations {
             /** @description Every parameter, in a stable order. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6804,6 +8746,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6822,6 +8767,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6831,6 +8779,9 @@ export interface operations {
             /** @description The province is not in the dictionary. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6840,6 +8791,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6849,6 +8803,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6894,7 +8852,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`. */
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`. */
                 parameter: string;
             };
             cookie?: never;
@@ -6904,6 +8862,9 @@ export interface operations {
             /** @description The parameter. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6913,6 +8874,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6931,6 +8895,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6940,6 +8907,9 @@ export interface operations {
             /** @description No such parameter, or the province is not in the dictionary. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6949,6 +8919,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6958,6 +8931,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6998,7 +8975,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`. */
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`. */
                 parameter: string;
                 /** @description The province (GB/T 2260 code ending in 0000): your own. */
                 province: number;
@@ -7016,6 +8993,9 @@ export interface operations {
             /** @description Replaced (or unchanged). */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7025,6 +9005,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7034,6 +9017,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7052,6 +9038,9 @@ export interface operations {
             /** @description Not your province, or the permission is missing. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7061,6 +9050,9 @@ export interface operations {
             /** @description No such parameter. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7070,6 +9062,9 @@ export interface operations {
             /** @description `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the province — frozen batches are never changed retroactively. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7079,6 +9074,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7088,6 +9086,9 @@ export interface operations {
             /** @description `from` is before the policy began (2006-07-01). */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7097,6 +9098,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7137,7 +9142,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`. */
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`. */
                 parameter: string;
                 /** @description The province (GB/T 2260 code ending in 0000): your own. */
                 province: number;
@@ -7151,6 +9156,9 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7158,6 +9166,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7176,6 +9187,9 @@ export interface operations {
             /** @description Not your province, or the permission is missing. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7185,6 +9199,9 @@ export interface operations {
             /** @description No such parameter, or no stored value from that date. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7194,6 +9211,9 @@ export interface operations {
             /** @description `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the province — frozen batches are never changed retroactively. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7203,6 +9223,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7212,6 +9235,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7268,6 +9295,9 @@ export interface operations {
             /** @description A page of counties. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7277,6 +9307,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7295,6 +9328,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7304,6 +9340,9 @@ export interface operations {
             /** @description The county is not in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7313,6 +9352,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7322,6 +9364,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7378,6 +9424,9 @@ export interface operations {
             /** @description Replaced (or unchanged). */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7387,6 +9436,9 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7396,6 +9448,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7414,6 +9469,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7423,6 +9481,9 @@ export interface operations {
             /** @description No such county or village in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7432,6 +9493,9 @@ export interface operations {
             /** @description `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the county. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7441,6 +9505,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7450,6 +9517,9 @@ export interface operations {
             /** @description `from` is before the policy began (2006-07-01). */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7459,6 +9529,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7511,6 +9585,9 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7518,6 +9595,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7536,6 +9616,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7545,6 +9628,9 @@ export interface operations {
             /** @description No such county or village in your scope, or no setting from that date. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7554,6 +9640,9 @@ export interface operations {
             /** @description `policy_frozen`: `from` is not after the last period of an approved (or exported, reconciling, closed) payment batch of the county. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7563,6 +9652,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7572,6 +9664,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7630,6 +9726,9 @@ export interface operations {
             /** @description A page of batches. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7639,6 +9738,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7657,6 +9759,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7666,6 +9771,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7675,6 +9783,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7730,6 +9842,9 @@ export interface operations {
             202: {
                 headers: {
                     location: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7739,6 +9854,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7757,6 +9875,9 @@ export interface operations {
             /** @description Only a county clerk prepares the county’s batches. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7766,6 +9887,9 @@ export interface operations {
             /** @description The source batch is not in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7775,6 +9899,9 @@ export interface operations {
             /** @description The county already has a live batch for the period, or the Idempotency-Key is in use. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7784,6 +9911,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7793,6 +9923,9 @@ export interface operations {
             /** @description The period is not of the province’s payment frequency or has not begun, the source batch has nothing to reissue, or the Idempotency-Key was used with another body. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7802,6 +9935,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7858,6 +9995,9 @@ export interface operations {
             /** @description The totals. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7867,6 +10007,9 @@ export interface operations {
             /** @description `group_by` is not below `division`. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7885,6 +10028,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7894,6 +10040,9 @@ export interface operations {
             /** @description The division is not in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7903,6 +10052,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7912,6 +10064,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7961,6 +10117,9 @@ export interface operations {
             /** @description The batch. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7970,6 +10129,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7988,6 +10150,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7997,6 +10162,9 @@ export interface operations {
             /** @description No such batch in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8006,6 +10174,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8015,6 +10186,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8067,6 +10242,9 @@ export interface operations {
             /** @description Accepted: the batch is being computed. */
             202: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8076,6 +10254,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8094,6 +10275,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8103,6 +10287,9 @@ export interface operations {
             /** @description No such batch in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8112,6 +10299,9 @@ export interface operations {
             /** @description The batch is not a draft. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8121,6 +10311,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8130,6 +10323,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8182,6 +10379,9 @@ export interface operations {
             /** @description Cancelled. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8191,6 +10391,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8209,6 +10412,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8218,6 +10424,9 @@ export interface operations {
             /** @description No such batch in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8227,6 +10436,9 @@ export interface operations {
             /** @description The batch is computing or past draft. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8236,6 +10448,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8245,6 +10460,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8301,6 +10520,9 @@ export interface operations {
             /** @description Approved. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8310,6 +10532,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8328,6 +10553,9 @@ export interface operations {
             /** @description You prepared this batch (maker-checker), or you are not its county’s approver. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8337,6 +10565,9 @@ export interface operations {
             /** @description No such batch in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8346,6 +10577,9 @@ export interface operations {
             /** @description The batch is not a draft, or it changed since you reviewed it (content hash). */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8355,6 +10589,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8364,6 +10601,9 @@ export interface operations {
             /** @description The batch has no lines. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8373,6 +10613,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8426,6 +10670,9 @@ export interface operations {
             /** @description The bank file (Content-Disposition: attachment). */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8436,6 +10683,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8454,6 +10704,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8463,6 +10716,9 @@ export interface operations {
             /** @description No such batch in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8472,6 +10728,9 @@ export interface operations {
             /** @description The batch is not approved yet (or cancelled). */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8481,6 +10740,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8490,6 +10752,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8549,6 +10815,9 @@ export interface operations {
             /** @description A page of lines. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8558,6 +10827,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8576,6 +10848,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8585,6 +10860,9 @@ export interface operations {
             /** @description No such batch in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8594,6 +10872,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8603,6 +10884,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8659,6 +10944,9 @@ export interface operations {
             /** @description A page of exclusions. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8668,6 +10956,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8686,6 +10977,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8695,6 +10989,9 @@ export interface operations {
             /** @description No such batch in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8704,6 +11001,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8713,6 +11013,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8762,6 +11066,9 @@ export interface operations {
             /** @description The files. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8771,6 +11078,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8789,6 +11099,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8798,6 +11111,9 @@ export interface operations {
             /** @description No such batch in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8807,6 +11123,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8816,6 +11135,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8871,6 +11194,9 @@ export interface operations {
             /** @description This file was applied before; nothing changed. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8880,6 +11206,9 @@ export interface operations {
             /** @description Applied. */
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8889,6 +11218,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8907,6 +11239,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8916,6 +11251,9 @@ export interface operations {
             /** @description No such batch in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8925,6 +11263,9 @@ export interface operations {
             /** @description The batch has not been exported (or is closed or cancelled). */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8934,6 +11275,9 @@ export interface operations {
             /** @description The file is larger than HOUFU_IMPORT_MAX_BYTES. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8943,6 +11287,9 @@ export interface operations {
             /** @description The body is not text/csv. */
             415: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8952,6 +11299,9 @@ export interface operations {
             /** @description The file is malformed (encoding, header, rows): nothing applied. */
             422: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8961,6 +11311,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9012,6 +11366,9 @@ export interface operations {
             /** @description The exceptions. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9021,6 +11378,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9039,6 +11399,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9048,6 +11411,9 @@ export interface operations {
             /** @description No such batch in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9057,6 +11423,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9066,6 +11435,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9122,6 +11495,9 @@ export interface operations {
             /** @description Resolved. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9131,6 +11507,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9149,6 +11528,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9158,6 +11540,9 @@ export interface operations {
             /** @description No such exception in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9167,6 +11552,9 @@ export interface operations {
             /** @description Already resolved. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9176,6 +11564,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9185,6 +11576,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9241,6 +11636,9 @@ export interface operations {
             /** @description Written off. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9250,6 +11648,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9268,6 +11669,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9277,6 +11681,9 @@ export interface operations {
             /** @description No such line in your county. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9286,6 +11693,9 @@ export interface operations {
             /** @description The line has not failed, or is already resolved. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9295,6 +11705,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9304,6 +11717,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9353,6 +11770,9 @@ export interface operations {
             /** @description The lines. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9362,6 +11782,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9380,6 +11803,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9389,6 +11815,9 @@ export interface operations {
             /** @description No such person in your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9398,6 +11827,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9407,6 +11839,2107 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjects: {
+        parameters: {
+            query?: {
+                /** @description One county. */
+                county?: number;
+                /** @description 项目状态: `library` 项目库; `planned` 年度计划; `submitted` 已申报; `returned` 退回修改; `approved` 已批复; `in_progress` 实施中; `completed` 已完工; `accepted` 已验收; `cancelled` 已取消. */
+                status?: "library" | "planned" | "submitted" | "returned" | "approved" | "in_progress" | "completed" | "accepted" | "cancelled";
+                /** @description 项目类别: `infrastructure` 基础设施; `production` 生产开发; `new_population` 新增人口项目; `small_reservoir` 小型水库移民扶助基金项目; `three_gorges_hardship` 三峡外迁移民困难帮扶; `demonstration_village` 小康示范村/美丽家园; `hazard_relief_pilot` 避险解困试点; `training` 培训及职业教育; `other` 其他. */
+                category?: "infrastructure" | "production" | "new_population" | "small_reservoir" | "three_gorges_hardship" | "demonstration_village" | "hazard_relief_pilot" | "training" | "other";
+                year?: number;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of projects. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProject"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    location: string;
+                    etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk enters the county’s projects. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The funding lines do not add up, a village is not of the county, or the batch number is missing. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project. */
+            200: {
+                headers: {
+                    etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` from your last read; a stale one answers 412. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchProject"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is locked (`project_locked`) or cancelled. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project changed since you read it (stale If-Match). */
+            412: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A village is not of the county, or the batch number does not fit the category. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing. */
+            428: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjectFunding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The funding. */
+            200: {
+                headers: {
+                    etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectFundingLines"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceProjectFunding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` from your last read; a stale one answers 412. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectFunding"];
+            };
+        };
+        responses: {
+            /** @description Replaced. */
+            200: {
+                headers: {
+                    etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is locked (`project_locked`) or cancelled. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project changed since you read it (stale If-Match). */
+            412: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The lines do not add up to the total (`sum_mismatch`), or a source repeats. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing. */
+            428: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    planProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Planned. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is not in the library. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No posting (`no_posting`), not ended (`posting_not_ended`) or too short (`posting_too_short`). */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submitProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SubmitProject"];
+            };
+        };
+        responses: {
+            /** @description Submitted. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is neither planned nor returned. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The funding breaks a rule of the category (the source’s line is named). */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reviewProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectReviewAction"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The current step is for another level. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No step awaits action, the step was acted on already, or the funds are insufficient (`insufficient_funds`). */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The action does not fit the step (e.g. `record` on an approve step). */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeProjectScope: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectScopeChange"];
+            };
+        };
+        responses: {
+            /** @description Submitted again. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is not approved. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The scope is unchanged, or the funding does not add up or breaks a rule. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelProject"];
+            };
+        };
+        responses: {
+            /** @description Cancelled. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project cannot be cancelled any more (in progress, accepted or cancelled). */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectReviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectReviewList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFundAllocations: {
+        parameters: {
+            query?: {
+                /** @description GB/T 2260 six-digit division code (0 = the nation). */
+                county?: number;
+                /** @description An allocated source: `post_support` 后期扶持资金, `three_gorges` 三峡后扶资金, `small_reservoir` 小型水库移民扶助基金. */
+                source?: "post_support" | "three_gorges" | "small_reservoir";
+                year?: number;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of allocations. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundAllocationPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createFundAllocation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFundAllocation"];
+            };
+        };
+        responses: {
+            /** @description Allocated. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundAllocation"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only the province (or the nation) allocates. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county is not in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The allocation date is in the future. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFundBalances: {
+        parameters: {
+            query?: {
+                /** @description GB/T 2260 six-digit division code (0 = the nation). */
+                county?: number;
+                year?: number;
+                /** @description The day idle funds are judged on (default today). */
+                on?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of balances. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundBalancePage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9457,6 +13990,9 @@ export interface operations {
             /** @description The verification of each chain. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9466,6 +14002,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9484,6 +14023,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9493,6 +14035,9 @@ export interface operations {
             /** @description The division is outside your scope. */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9502,6 +14047,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9511,6 +14059,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9572,6 +14124,9 @@ export interface operations {
             /** @description A page of audit events. */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9581,6 +14136,9 @@ export interface operations {
             /** @description The request does not match the contract; `errors` names the fields. */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9599,6 +14157,9 @@ export interface operations {
             /** @description The caller’s roles or scopes do not allow this operation. */
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9608,6 +14169,9 @@ export interface operations {
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9617,6 +14181,10 @@ export interface operations {
             /** @description Rate limited; retry after the `Retry-After` seconds. */
             429: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
