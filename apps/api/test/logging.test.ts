@@ -32,8 +32,8 @@ const logLines = async () =>
 
 describe('PII never in logs', () => {
   it('requests carrying an ID number and a bank account number leave neither in clear', async () => {
-    const token = await t.token(420529, ['county_operator']);
-    const { township } = await makeTownship(t.db, 420529, 0);
+    const token = await t.token(430102, ['county_operator']);
+    const { township } = await makeTownship(t.db, 430102, 0);
     const statuses: number[] = [];
     const send = async (...args: Parameters<TestApp['call']>) => {
       const res = await t.call(...args);
@@ -73,7 +73,7 @@ describe('PII never in logs', () => {
     }
     await send('GET', '/v1/me', { headers: { authorization: `Bearer ${NATIONAL_ID}.${BANK_ACCOUNT}.x` } });
     // In a verified token's subject.
-    await send('GET', '/v1/me', { token: await t.token(420529, ['county_operator'], `user:${NATIONAL_ID}`) });
+    await send('GET', '/v1/me', { token: await t.token(430102, ['county_operator'], `user:${NATIONAL_ID}`) });
     // On the unauthenticated token route.
     await send('POST', '/v1/oauth/token', {
       body: `grant_type=client_credentials&client_id=${NATIONAL_ID}&client_secret=${BANK_ACCOUNT}`,

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { detectConflicts, schema, withDivision } from '@houfu/db';
 import { type Permission, roleDefinitions, roles } from '@houfu/domain';
-import { sql } from 'drizzle-orm';
+import { eq, or, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../src/index.js';
@@ -66,7 +66,14 @@ beforeAll(async () => {
   const here = await makePerson(t, COUNTY, { village: made.villages[0]?.code });
   const twin = await makePerson(t, OTHER_COUNTY, { nationalId: here.nationalId });
   await withDivision(t.db, OTHER_COUNTY, (tx) => detectConflicts(tx, OTHER_COUNTY, [twin.id]));
-  const [conflict] = await withDivision(t.db, CITY, (tx) => tx.select().from(schema.registryConflicts));
+  const [conflict] = await withDivision(t.db, CITY, (tx) =>
+    tx
+      .select()
+      .from(schema.registryConflicts)
+      .where(
+        or(eq(schema.registryConflicts.personA, twin.id), eq(schema.registryConflicts.personB, twin.id)),
+      ),
+  );
   fixtures['/v1/registry/conflicts'] = conflict?.id as string;
   // Payment batches in the states their writes need: a draft to approve (with the hash an approver
   // reviewed as its example), and one reconciled with a failed line and an open exception; a free
