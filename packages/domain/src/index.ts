@@ -12,3 +12,4 @@ export * from './projects.js';
 export * from './registry.js';
 export * from './registry-import.js';
 export * from './subsidy.js';
+export * from './training.js';
