@@ -141,6 +141,10 @@ describe('GET /v1/policy/parameters', () => {
       'demonstration.funding',
       'demonstration.quota',
       'demonstration.scoring',
+      'training.budget_rules',
+      'training.approval_thresholds',
+      'training.provider_selection',
+      'training.vocational_aid',
     ]);
     const annual = data[0] as ParameterBody;
     expect(annual.national).toEqual([{ from: '2006-07-01', value: 60000, source: '国发〔2006〕17号' }]);

@@ -21,6 +21,12 @@ import {
 } from './projects.js';
 import { removalEffectiveParameter, supportWindowParameter } from './registry.js';
 import { annualStandardParameter, paymentFrequencyParameter, paymentModeParameter } from './subsidy.js';
+import {
+  providerSelectionRulesParameter,
+  trainingApprovalThresholdsParameter,
+  trainingBudgetRulesParameter,
+  vocationalAidRulesParameter,
+} from './training.js';
 
 const ids = [
   'subsidy.annual_standard',
@@ -38,6 +44,10 @@ const ids = [
   'demonstration.funding',
   'demonstration.quota',
   'demonstration.scoring',
+  'training.budget_rules',
+  'training.approval_thresholds',
+  'training.provider_selection',
+  'training.vocational_aid',
 ] as const;
 
 /** Id of a parameter a province may read and override. */
@@ -75,6 +85,10 @@ export const policyParameters: Readonly<Record<PolicyParameterId, Parameter<unkn
   'demonstration.funding': demonstrationFundingParameter as Parameter<unknown>,
   'demonstration.quota': demonstrationQuotaParameter as Parameter<unknown>,
   'demonstration.scoring': demonstrationScoringParameter as Parameter<unknown>,
+  'training.budget_rules': trainingBudgetRulesParameter as Parameter<unknown>,
+  'training.approval_thresholds': trainingApprovalThresholdsParameter as Parameter<unknown>,
+  'training.provider_selection': providerSelectionRulesParameter as Parameter<unknown>,
+  'training.vocational_aid': vocationalAidRulesParameter as Parameter<unknown>,
 });
 
 /** True when `s` names a parameter a province may read and override. */

@@ -18,8 +18,12 @@ import {
   policyParameterIds,
   policyParameters,
   postingDaysParameter,
+  providerSelectionRulesParameter,
   removalEffectiveParameter,
   supportWindowParameter,
+  trainingApprovalThresholdsParameter,
+  trainingBudgetRulesParameter,
+  vocationalAidRulesParameter,
   withStoredOverrides,
 } from '../src/index.js';
 
@@ -41,6 +45,10 @@ describe('policyParameters', () => {
       'demonstration.funding',
       'demonstration.quota',
       'demonstration.scoring',
+      'training.budget_rules',
+      'training.approval_thresholds',
+      'training.provider_selection',
+      'training.vocational_aid',
     ]);
     expect(Object.keys(policyParameters).sort()).toEqual([...policyParameterIds].sort());
     expect(Object.isFrozen(policyParameters)).toBe(true);
@@ -63,6 +71,10 @@ describe('policyParameters', () => {
     ['demonstration.funding', demonstrationFundingParameter],
     ['demonstration.quota', demonstrationQuotaParameter],
     ['demonstration.scoring', demonstrationScoringParameter],
+    ['training.budget_rules', trainingBudgetRulesParameter],
+    ['training.approval_thresholds', trainingApprovalThresholdsParameter],
+    ['training.provider_selection', providerSelectionRulesParameter],
+    ['training.vocational_aid', vocationalAidRulesParameter],
   ])('%s is the parameter of that id', (id, parameter) => {
     expect(policyParameters[id]).toBe(parameter);
     expect(policyParameters[id].id).toBe(id);

@@ -2640,7 +2640,7 @@ export interface components {
              * @example subsidy.annual_standard
              * @enum {string}
              */
-            id: "subsidy.annual_standard" | "subsidy.payment_frequency" | "subsidy.payment_mode" | "subsidy.support_window" | "registry.removal_effective" | "projects.funding_rules" | "projects.approval_thresholds" | "projects.posting_days" | "projects.payment_schedule" | "projects.acceptance_levels" | "projects.idle_months" | "demonstration.eligibility" | "demonstration.funding" | "demonstration.quota" | "demonstration.scoring";
+            id: "subsidy.annual_standard" | "subsidy.payment_frequency" | "subsidy.payment_mode" | "subsidy.support_window" | "registry.removal_effective" | "projects.funding_rules" | "projects.approval_thresholds" | "projects.posting_days" | "projects.payment_schedule" | "projects.acceptance_levels" | "projects.idle_months" | "demonstration.eligibility" | "demonstration.funding" | "demonstration.quota" | "demonstration.scoring" | "training.budget_rules" | "training.approval_thresholds" | "training.provider_selection" | "training.vocational_aid";
             /** @example Annual standard of the direct subsidy (扶持标准), in fen per person per year: 600 yuan (60000 fen) nationally. */
             description: string;
             /**
@@ -8852,7 +8852,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`. */
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`, `training.budget_rules`, `training.approval_thresholds`, `training.provider_selection`, `training.vocational_aid`. */
                 parameter: string;
             };
             cookie?: never;
@@ -8975,7 +8975,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`. */
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`, `training.budget_rules`, `training.approval_thresholds`, `training.provider_selection`, `training.vocational_aid`. */
                 parameter: string;
                 /** @description The province (GB/T 2260 code ending in 0000): your own. */
                 province: number;
@@ -9142,7 +9142,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`. */
+                /** @description A policy parameter: `subsidy.annual_standard`, `subsidy.payment_frequency`, `subsidy.payment_mode`, `subsidy.support_window`, `registry.removal_effective`, `projects.funding_rules`, `projects.approval_thresholds`, `projects.posting_days`, `projects.payment_schedule`, `projects.acceptance_levels`, `projects.idle_months`, `demonstration.eligibility`, `demonstration.funding`, `demonstration.quota`, `demonstration.scoring`, `training.budget_rules`, `training.approval_thresholds`, `training.provider_selection`, `training.vocational_aid`. */
                 parameter: string;
                 /** @description The province (GB/T 2260 code ending in 0000): your own. */
                 province: number;
