@@ -721,10 +721,12 @@ describe('acceptance flags (项目计划不挪位、项目实施不缺位、项�
     expect(refused.errors?.map((e) => (e as { code?: string }).code)).toEqual(['funds_diverted']);
   });
 
-  it('no flag when the plan, the work and the money match', async () => {
+  it('no flag when the plan, the work and the money match (nor before anything is reported built)', async () => {
     const p = await approved(FLAGS, [['self_raised', 10 * WAN]]);
     const c = await contract(p, FLAGS, 10 * WAN);
     await ok(await pay(p, FLAGS, c, lineOf(p, 'self_raised'), 'contract', WAN), 201);
+    const early = await acceptance(p, await clerk(FLAGS));
+    expect(early).toMatchObject({ status: 'in_progress', current_stage: null, flags: [] });
     await ok(await report(p, FLAGS, 100), 201);
     expect((await acceptance(p, await clerk(FLAGS))).flags).toEqual([]);
   });
@@ -755,6 +757,11 @@ describe('security', () => {
     const foreignCity = await cityReviewer(HAPPY);
     expect((await problem(await call('GET', `/v1/projects/${p.id}/acceptance`, foreignCity))).status).toBe(
       404,
+    );
+    expect((await problem(await act(p, foreignCity, { result: 'passed' }))).code).toBe('not_found');
+    // The county approver holds no acceptance permission.
+    expect((await problem(await act(p, await countyApprover(OTHER), { result: 'passed' }))).code).toBe(
+      'forbidden',
     );
     expect((await get(p, await clerk(OTHER))).funding_lines[0]?.paid_fen).toBe(0);
   });

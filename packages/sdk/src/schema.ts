@@ -1329,7 +1329,8 @@ export interface paths {
          * @description The acceptance route (fixed at its first stage; before that, as the province's `projects.acceptance_levels`
          *     give it today), the stage awaiting action, the flags as of now — `plan_moved` (the villages of the last
          *     progress report differ from the approved ones), `work_undone` (a planned output achieved below plan),
-         *     `funds_diverted` (a payment not charged to a line of this project) — and every stage acted on.
+         *     `funds_diverted` (a payment not charged to a line of this project); before the first progress report only
+         *     `funds_diverted` is judged — and every stage acted on.
          */
         get: operations["getProjectAcceptance"];
         put?: never;

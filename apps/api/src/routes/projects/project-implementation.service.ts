@@ -382,11 +382,14 @@ export async function recordPayment(ctx: Context, id: string, input: PaymentInpu
 export const stageLevel = (stage: AcceptanceStage): DivisionLevel =>
   stage === 'self_check' || stage === 'county' ? 'county' : stage;
 
-/** The flags of the project now: approved villages vs where work was reported, outputs, payments vs lines. */
+/**
+ * The flags of the project now: approved villages vs where work was reported, outputs, payments vs lines.
+ * Before the first progress report only the payments are judged (nothing has been reported built yet).
+ */
 export async function flagsOf(tx: Tx, project: Project): Promise<AcceptanceFlag[]> {
   const latest = await latestProgressReport(tx, project);
   const payments = await listPayments(tx, project);
-  return acceptanceFlags({
+  const flags = acceptanceFlags({
     approvedVillageCodes: project.villageCodes,
     actualVillageCodes: latest?.villageCodes ?? [],
     plannedOutputs: project.plannedOutputs as OutputQuantities,
@@ -394,6 +397,7 @@ export async function flagsOf(tx: Tx, project: Project): Promise<AcceptanceFlag[
     payments: payments.map((p) => ({ amountFen: p.amountFen, fundingLineId: p.fundingLineId })),
     fundingLineIds: project.fundingLines.map((l) => l.id),
   });
+  return latest ? flags : flags.filter((f) => f.flag === 'funds_diverted');
 }
 
 export interface AcceptanceState {

@@ -738,7 +738,8 @@ export async function changeScope(ctx: Context, id: string, input: ScopeChangeIn
   ) {
     throw statusConflict(project, 'only an approved project changes scope (edit others directly)');
   }
-  const paid = project.fundingLines.reduce((a, l) => a + l.paidFen, 0);
+  // Read again now that the row is locked: a payment committed while this request waited is counted.
+  const paid = (await projectInScope(ctx.tx, id)).fundingLines.reduce((a, l) => a + l.paidFen, 0);
   if (paid > 0) {
     throw statusConflict(
       project,
