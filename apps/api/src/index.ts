@@ -12,5 +12,6 @@ export { approveBatch, createBatch } from './routes/disbursements/disbursements.
 export { createImport } from './routes/imports/imports.service.js';
 export { createApiClient, revokeClient } from './routes/oauth/oauth.service.js';
 export { createPerson, recordPersonEvent } from './routes/persons/persons.service.js';
+export * as projectImplementationService from './routes/projects/project-implementation.service.js';
 export * as projectsService from './routes/projects/projects.service.js';
 export { type RunningServer, startServer } from './server.js';

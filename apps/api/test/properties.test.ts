@@ -143,6 +143,64 @@ async function projectFixtures(village: number) {
     funding_lines: [{ source: 'self_raised', amount_fen: 1_200_000 }],
     comment: '增加道路长度',
   };
+  // Implementation and acceptance: one approved project being built (progress reported, contracts
+  // signed, a contractor paid on its contract and funding line), one completed (its acceptance).
+  const approve = async () => {
+    const p = await make();
+    await must(await step(p.id, 'plan'));
+    await must(await step(p.id, 'submit'));
+    return must(await step(p.id, 'review', city, { action: 'approve' }));
+  };
+  const building = (await approve()) as { id: string; funding_lines?: { id: string }[] };
+  const signed = await must(
+    await t.call('POST', `/v1/projects/${building.id}/contracts`, {
+      token: clerk,
+      body: {
+        contractor: '属性测试建筑公司',
+        contract_no: 'PROP-HT-1',
+        amount_fen: 500_000,
+        signed_on: '2026-01-10',
+      },
+    }),
+    201,
+  );
+  for (const action of ['progress-reports', 'contracts', 'payments']) {
+    concretePaths[`/v1/projects/{id}/${action}`] = `/v1/projects/${building.id}/${action}`;
+  }
+  exampleOverrides['/v1/projects/{id}/progress-reports'] = {
+    reported_on: '2026-02-01',
+    investment_completed_fen: 100_000,
+    percent_complete: 10,
+    village_codes: [village],
+  };
+  exampleOverrides['/v1/projects/{id}/contracts'] = {
+    contractor: '属性测试建筑公司',
+    contract_no: 'PROP-HT-2',
+    amount_fen: 1_000,
+    signed_on: '2026-01-10',
+  };
+  exampleOverrides['/v1/projects/{id}/payments'] = {
+    contract_id: signed.id,
+    funding_line_id: building.funding_lines?.[0]?.id,
+    stage: 'contract',
+    amount_fen: 1,
+    paid_on: '2026-01-20',
+    reference: `属性测试报账${randomUUID().slice(0, 8)}`,
+  };
+  const done = await approve();
+  await must(
+    await t.call('POST', `/v1/projects/${done.id}/progress-reports`, {
+      token: clerk,
+      body: {
+        reported_on: '2026-02-01',
+        investment_completed_fen: 1_000_000,
+        percent_complete: 100,
+        village_codes: [village],
+      },
+    }),
+    201,
+  );
+  concretePaths['/v1/projects/{id}/acceptance'] = `/v1/projects/${done.id}/acceptance`;
   exampleOverrides['/v1/projects'] = { ...base, name: '属性测试新项目' };
   exampleOverrides['/v1/fund-allocations'] = {
     county_code: PROVINCE_COUNTY,
@@ -243,18 +301,19 @@ function plausible(property: Property) {
 }
 
 /** The documented example of each field (enums: the first value; ids: this county's), a random subset. */
-function examples(properties: Record<string, Property>, example?: Record<string, unknown>) {
+function examples(properties: Record<string, Property>, example?: Record<string, unknown>, concrete = false) {
   const known = Object.entries(properties).flatMap(([k, p]): [string, unknown][] => {
     if (p.example !== undefined) return [[k, p.format === 'uuid' ? fixtures['/v1/households'] : p.example]];
     if (p.enum) return [[k, p.enum[0]]];
     if (p.format === 'uuid' && k.startsWith('household')) return [[k, fixtures['/v1/households']]];
     return [];
   });
-  // The body's own documented example, its ids pointed at this county's resources.
+  // The body's own documented example, its ids pointed at this county's resources (an override's ids
+  // are this file's fixtures already).
   const full = example
     ? Object.entries(example).map(([k, v]): [string, unknown] => [
         k,
-        properties[k]?.format === 'uuid' ? fixtures['/v1/households'] : v,
+        properties[k]?.format === 'uuid' && !concrete ? fixtures['/v1/households'] : v,
       ])
     : known;
   return fc
@@ -263,7 +322,7 @@ function examples(properties: Record<string, Property>, example?: Record<string,
 }
 
 /** Mostly contract-shaped bodies (some valid), sometimes with a random or server-owned field added. */
-function bodies(properties: Record<string, Property>, example?: Record<string, unknown>) {
+function bodies(properties: Record<string, Property>, example?: Record<string, unknown>, concrete = false) {
   const shaped = fc.record(
     Object.fromEntries(
       Object.entries(properties).map(([k, p]) => [
@@ -276,7 +335,7 @@ function bodies(properties: Record<string, Property>, example?: Record<string, u
   const extra = fc.dictionary(fc.constantFrom(...SERVER_OWNED), anyValue, { minKeys: 1, maxKeys: 2 });
   return fc.oneof(
     { weight: 2, arbitrary: shaped },
-    { weight: 1, arbitrary: examples(properties, example) },
+    { weight: 1, arbitrary: examples(properties, example, concrete) },
     { weight: 1, arbitrary: fc.tuple(shaped, extra).map(([a, b]) => ({ ...a, ...b })) },
   );
 }
@@ -316,7 +375,7 @@ describe('write operations never answer 500 and reject without side effects', ()
           return `${base}/${fixtures[base]}`;
         })
         .replace(/\{\w+\}/g, String(township));
-    const body = bodies(w.properties, exampleOverrides[w.path] ?? w.example);
+    const body = bodies(w.properties, exampleOverrides[w.path] ?? w.example, w.path in exampleOverrides);
 
     const statuses: number[] = [];
     await fc.assert(

@@ -5,6 +5,7 @@ import {
   createBatch,
   createImport,
   createPerson,
+  projectImplementationService,
   projectsService,
   recordPersonEvent,
   signUserToken,
@@ -235,7 +236,8 @@ export async function seedDemoPayments(
  * seeded and has no project yet, the province allocates 1,000万 of post-support funds for this year and
  * the county has five projects — one in the library, one planned, the seed's 3,285.44万 road submitted
  * and awaiting the city's review, a 40万 canal approved by the city (the province's 备案 pending, 40万
- * committed) and one returned for correction.
+ * committed) and being built — a contract, progress at 60% and the schedule's first two payments (10%
+ * on contract, 40% at half done: 20万 paid) — and one returned for correction.
  */
 export async function seedDemoProjects(db: Database, counties: readonly number[]): Promise<number> {
   const county = DEMO_COUNTIES[0];
@@ -329,6 +331,34 @@ export async function seedDemoProjects(db: Database, counties: readonly number[]
   await step(canal.id, 'plan');
   await step(canal.id, 'submit');
   await review(canal.id, 'approve', '同意');
+  await withDivision(db, county, async (tx) => {
+    const ctx = clerk(tx);
+    const contract = await projectImplementationService.createContract(ctx, canal.id, {
+      contractor: '宜都市水利建筑工程有限公司',
+      contractNo: `YD-${year}-QX-01`,
+      amountFen: 40 * wan,
+      signedOn: day(25),
+    });
+    await projectImplementationService.reportProgress(ctx, canal.id, {
+      reportedOn: day(5),
+      investmentCompletedFen: 24 * wan,
+      percentComplete: 60,
+      achievedOutputs: {},
+      villageCodes: canal.villageCodes,
+      comment: '演示数据',
+    });
+    const pay = (stage: 'contract' | 'half_done', amountFen: number, ago: number, n: number) =>
+      projectImplementationService.recordPayment(ctx, canal.id, {
+        contractId: contract.id,
+        fundingLineId: canal.fundingLines[0]?.id as string,
+        stage,
+        amountFen,
+        paidOn: day(ago),
+        reference: `宜都报账〔${year}〕演示${n}号`,
+      });
+    await pay('contract', 4 * wan, 20, 1);
+    await pay('half_done', 16 * wan, 4, 2);
+  });
   const returned = await project(
     '饮水安全巩固提升',
     [

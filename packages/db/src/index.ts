@@ -10,6 +10,7 @@ export * from './queries/jobs.js';
 export * from './queries/localities.js';
 export * from './queries/persons.js';
 export * from './queries/policy.js';
+export * from './queries/project-implementation.js';
 export * from './queries/projects.js';
 export * from './queries/registry.js';
 export * from './queries/subsidy.js';

@@ -404,6 +404,12 @@ export const projects = pgTable(
     createdAt: timestamptz('created_at').notNull().default(sql`now()`),
     updatedBy: text('updated_by').notNull(),
     updatedAt: timestamptz('updated_at').notNull().default(sql`now()`),
+    acceptanceRoute: jsonb('acceptance_route').$type<string[]>(),
+    acceptanceStep: integer('acceptance_step'),
+    completedAt: timestamptz('completed_at'),
+    acceptedAt: timestamptz('accepted_at'),
+    assetName: text('asset_name'),
+    assetMaintainer: text('asset_maintainer'),
   },
   (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
 );
@@ -418,6 +424,7 @@ export const projectFundingLines = pgTable(
     source: text('source').notNull(),
     amountFen: bigint('amount_fen', { mode: 'number' }).notNull(),
     committedFen: bigint('committed_fen', { mode: 'number' }).notNull().default(0),
+    paidFen: bigint('paid_fen', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
 );
@@ -439,6 +446,86 @@ export const projectReviews = pgTable(
     actorDivision: integer('actor_division').notNull(),
     at: timestamptz('at').notNull().default(sql`now()`),
     changes: jsonb('changes').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 进度报告 — cumulative progress of a project (0006_project_implementation.sql; append-only). */
+export const projectProgressReports = pgTable(
+  'project_progress_reports',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    projectId: uuid('project_id').notNull(),
+    seq: integer('seq').notNull(),
+    reportedOn: dateColumn('reported_on', { mode: 'string' }).notNull(),
+    investmentCompletedFen: bigint('investment_completed_fen', { mode: 'number' }).notNull(),
+    percentComplete: integer('percent_complete').notNull(),
+    achievedOutputs: jsonb('achieved_outputs').$type<Record<string, number>>().notNull().default({}),
+    villageCodes: bigint('village_codes', { mode: 'number' }).array().notNull(),
+    comment: text('comment'),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 施工合同 — a contract of a project with a contractor. */
+export const projectContracts = pgTable(
+  'project_contracts',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    projectId: uuid('project_id').notNull(),
+    contractor: text('contractor').notNull(),
+    contractNo: text('contract_no').notNull(),
+    amountFen: bigint('amount_fen', { mode: 'number' }).notNull(),
+    signedOn: dateColumn('signed_on', { mode: 'string' }).notNull(),
+    paidFen: bigint('paid_fen', { mode: 'number' }).notNull().default(0),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 工程款支付 — a payment to a contractor charged to a funding line (append-only). */
+export const projectPayments = pgTable(
+  'project_payments',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    projectId: uuid('project_id').notNull(),
+    contractId: uuid('contract_id').notNull(),
+    fundingLineId: uuid('funding_line_id').notNull(),
+    stage: text('stage').notNull(),
+    amountFen: bigint('amount_fen', { mode: 'number' }).notNull(),
+    paidOn: dateColumn('paid_on', { mode: 'string' }).notNull(),
+    reference: text('reference').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
+);
+
+/** 验收记录 — one completion acceptance stage acted on (append-only). */
+export const projectAcceptances = pgTable(
+  'project_acceptances',
+  {
+    divisionCode: integer('division_code').notNull(),
+    id: uuid('id').notNull().defaultRandom(),
+    projectId: uuid('project_id').notNull(),
+    seq: integer('seq').notNull(),
+    stage: text('stage').notNull(),
+    result: text('result').notNull(),
+    checks: jsonb('checks').$type<Record<string, unknown>>().notNull(),
+    flags: jsonb('flags').$type<unknown[]>().notNull().default([]),
+    comment: text('comment'),
+    participants: text('participants'),
+    assetName: text('asset_name'),
+    assetMaintainer: text('asset_maintainer'),
+    actor: text('actor').notNull(),
+    actorDivision: integer('actor_division').notNull(),
+    at: timestamptz('at').notNull().default(sql`now()`),
   },
   (t) => [primaryKey({ columns: [t.divisionCode, t.id] })],
 );

@@ -219,6 +219,10 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'project_reviews',
         'fund_allocations',
         'fund_balances',
+        'project_progress_reports',
+        'project_contracts',
+        'project_payments',
+        'project_acceptances',
         ...crossCounty,
       ].sort(),
     );

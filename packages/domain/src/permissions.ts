@@ -44,6 +44,10 @@ export const permissions = [
   'projects:write',
   /** Act on a step of a project's approval route 审批 (review, approve, return, record); the step's level is checked per project. */
   'projects:review',
+  /** Record contractor payments 工程款支付 of the county's projects by the payment schedule (county clerks; 县级报账制). */
+  'projects:pay',
+  /** Act on a stage of completion acceptance 竣工验收 (self-check and county by the county, then city and province by size); the stage's level is checked per project. */
+  'projects:accept',
   /** Allocate 下达 post-support, Three Gorges and small-reservoir funds to a county (the province, or the nation). */
   'funds:allocate',
 ] as const;
@@ -101,6 +105,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'projects:read',
       'projects:write',
+      'projects:pay',
+      'projects:accept',
     ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
@@ -138,6 +144,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'projects:read',
       'projects:review',
+      'projects:accept',
     ],
     description: 'City bureau reviewer: reads the data and audit trail of the counties in the city.',
   }),
@@ -158,6 +165,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:write',
       'projects:read',
       'projects:review',
+      'projects:accept',
       'funds:allocate',
     ],
     description: 'Provincial bureau administrator: oversees the province and verifies audit-chain integrity.',

@@ -34,6 +34,8 @@ describe('roleDefinitions', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'projects:pay',
+        'projects:accept',
       ],
     ],
     [
@@ -69,6 +71,7 @@ describe('roleDefinitions', () => {
         'policy:read',
         'projects:read',
         'projects:review',
+        'projects:accept',
       ],
     ],
     [
@@ -88,6 +91,7 @@ describe('roleDefinitions', () => {
         'policy:write',
         'projects:read',
         'projects:review',
+        'projects:accept',
         'funds:allocate',
       ],
     ],
@@ -184,6 +188,8 @@ describe('project and fund permissions', () => {
     ],
     ['projects:write', ['county_operator']],
     ['projects:review', ['city_reviewer', 'province_admin']],
+    ['projects:pay', ['county_operator']],
+    ['projects:accept', ['county_operator', 'city_reviewer', 'province_admin']],
     ['funds:allocate', ['province_admin', 'national_admin']],
   ])('%s is held by exactly %j', (permission, holders) => {
     expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
@@ -193,6 +199,14 @@ describe('project and fund permissions', () => {
     for (const r of roles.filter((x) => roleDefinitions[x].levels.includes('county'))) {
       expect(roleDefinitions[r].permissions.includes('funds:allocate'), r).toBe(false);
       if (r !== 'auditor') expect(roleDefinitions[r].permissions.includes('projects:review'), r).toBe(false);
+    }
+  });
+
+  it('only the county pays contractors, and nobody above the province accepts a project', () => {
+    for (const r of roles) {
+      const def = roleDefinitions[r];
+      if (def.permissions.includes('projects:pay')) expect(def.levels, r).toEqual(['county']);
+      if (def.permissions.includes('projects:accept')) expect(def.levels.includes('nation'), r).toBe(false);
     }
   });
 });
@@ -216,6 +230,8 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'projects:pay',
+        'projects:accept',
       ],
     ],
     [
@@ -237,6 +253,8 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'projects:pay',
+        'projects:accept',
       ],
     ],
     [
@@ -252,6 +270,7 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'projects:review',
+        'projects:accept',
       ],
     ],
     [

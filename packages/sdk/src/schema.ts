@@ -1230,6 +1230,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{id}/progress-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project’s progress reports
+         * @description Every progress report of the project, oldest first.
+         */
+        get: operations["listProgressReports"];
+        put?: never;
+        /**
+         * Report a project’s progress
+         * @description 进度报告 of an approved project being built (status `approved` or `in_progress`): investment completed,
+         *     percent done, outputs achieved and where the work was done, all cumulative. The first report moves the
+         *     project to `in_progress`; a report at 100% to `completed` (ready for acceptance). Progress and dates never go
+         *     back (422). Send an `Idempotency-Key` to make retries safe. Audited (`project.progress`).
+         */
+        post: operations["createProgressReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/contracts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project’s contracts
+         * @description The contracts of the project with what each has been paid, by signing date.
+         */
+        get: operations["listProjectContracts"];
+        put?: never;
+        /**
+         * Record a contract with a contractor
+         * @description 施工合同 of an approved project (approved, in progress or completed). The payment schedule applies per contract;
+         *     all contracts together stay within the project's total investment (422 `exceeds_total`); a contract number
+         *     is recorded once per project (409). Send an `Idempotency-Key` to make retries safe. Audited
+         *     (`project.contract`).
+         */
+        post: operations["createProjectContract"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project’s contractor payments
+         * @description Every payment of the project with the line charged, by payment date.
+         */
+        get: operations["listProjectPayments"];
+        put?: never;
+        /**
+         * Pay a contractor
+         * @description 工程款支付 from the county account (县级报账制) on a contract of an approved project, charged to one of the
+         *     project's funding lines. No approved plan, no money: a project not approved (or cancelled) is 409. The
+         *     contract's cumulative payments stay within the province's schedule `projects.payment_schedule` (default 10%
+         *     on contract, 40% at half done, 30% at completion, 10% after final accounts and acceptance, 10% quality
+         *     deposit released after acceptance) at the project's last reported progress: 422 `stage_not_reached` or
+         *     `exceeds_schedule` with what may still be paid. The line never pays more than its amount, and a line of an
+         *     allocated source never more than the county's balance committed for it: 409 `insufficient_funds`. Each
+         *     limit is one guarded UPDATE, so concurrent payments never overspend. The first payment moves the project
+         *     to `in_progress`; `paid_fen` of the line, the contract and the county's balance grow. `Idempotency-Key` is
+         *     required: money moves. Audited (`project.payment`).
+         */
+        post: operations["createProjectPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/acceptance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project’s completion acceptance
+         * @description The acceptance route (fixed at its first stage; before that, as the province's `projects.acceptance_levels`
+         *     give it today), the stage awaiting action, the flags as of now — `plan_moved` (the villages of the last
+         *     progress report differ from the approved ones), `work_undone` (a planned output achieved below plan),
+         *     `funds_diverted` (a payment not charged to a line of this project); before the first progress report only
+         *     `funds_diverted` is judged — and every stage acted on.
+         */
+        get: operations["getProjectAcceptance"];
+        put?: never;
+        /**
+         * Act on the acceptance stage awaiting action
+         * @description 竣工验收 of a completed project: the owner's self-check 自检 and the county's acceptance 县级验收 (with the
+         *     finance and development departments) by the county, then the city 市级验收 from `cityFen` and the province
+         *     省级验收 from `provinceFen` (`projects.acceptance_levels`, default 50万 and 100万 yuan). Only the level of the
+         *     stage awaiting action acts on it; anyone else 403. A stage passes with all six checks passed and no flag
+         *     (422 naming each failed check and flag); the last stage names the asset handed over and its maintainer, and
+         *     the project is `accepted`. `failed` sends it back to `in_progress` for rectification 整改 (the route
+         *     starts again when it completes). Send an `Idempotency-Key` to make retries safe. Audited
+         *     (`project.acceptance_stage`, `project.accept`, `project.acceptance_fail`).
+         */
+        post: operations["actOnProjectAcceptance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/fund-allocations": {
         parameters: {
             query?: never;
@@ -1421,7 +1543,7 @@ export interface components {
              *       "localities:write"
              *     ]
              */
-            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "funds:allocate")[];
+            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "projects:pay" | "projects:accept" | "funds:allocate")[];
             /**
              * @description The division codes this caller can see (inclusive range).
              * @example {
@@ -3604,6 +3726,11 @@ export interface components {
             total_fen: number;
             funding_lines: {
                 /**
+                 * Format: uuid
+                 * @description The line’s id: payments are charged to it.
+                 */
+                id: string;
+                /**
                  * @description 资金来源: `post_support` 后期扶持资金; `three_gorges` 三峡后扶资金; `small_reservoir` 小型水库移民扶助基金; `integrated` 整合其他部门资金; `self_raised` 自筹; `labour` 投劳折资.
                  * @example post_support
                  * @enum {string}
@@ -3621,6 +3748,12 @@ export interface components {
                  * @example 800000000
                  */
                 committed_fen: number;
+                /**
+                 * Format: int64
+                 * @description Paid to contractors from this line. In fen 分 (1 yuan = 100 fen).
+                 * @example 80000000
+                 */
+                paid_fen: number;
             }[];
             /** @example 2026-03-01 */
             posting_from: string | null;
@@ -3644,6 +3777,14 @@ export interface components {
             submitted_at: string | null;
             approved_at: string | null;
             cancelled_at: string | null;
+            /** @description When a progress report reached 100% (已完工). */
+            completed_at: string | null;
+            /** @description When completion acceptance passed (已验收). */
+            accepted_at: string | null;
+            /** @description The asset handed over 资产移交 at acceptance. */
+            asset_name: string | null;
+            /** @description Who maintains it 管护责任人. */
+            asset_maintainer: string | null;
             /**
              * Format: int64
              * @example 1
@@ -3657,6 +3798,10 @@ export interface components {
                 /** @example /v1/projects/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
                 self: string;
                 reviews: string;
+                progress_reports: string;
+                contracts: string;
+                payments: string;
+                acceptance: string;
             };
         };
         ProjectRouteStep: {
@@ -3891,6 +4036,8 @@ export interface components {
              */
             total_fen: number;
             funding_lines: {
+                /** Format: uuid */
+                id: string;
                 /**
                  * @description 资金来源: `post_support` 后期扶持资金; `three_gorges` 三峡后扶资金; `small_reservoir` 小型水库移民扶助基金; `integrated` 整合其他部门资金; `self_raised` 自筹; `labour` 投劳折资.
                  * @example post_support
@@ -3909,6 +4056,12 @@ export interface components {
                  * @example 0
                  */
                 committed_fen: number;
+                /**
+                 * Format: int64
+                 * @description Paid to contractors from this line. In fen 分 (1 yuan = 100 fen).
+                 * @example 0
+                 */
+                paid_fen: number;
             }[];
         };
         /**
@@ -4060,6 +4213,429 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** @description 进度报告: cumulative progress of a project on a day. */
+        ProgressReport: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            seq: number;
+            /** @example 2026-06-30 */
+            reported_on: string;
+            /**
+             * Format: int64
+             * @description Investment completed 完成投资 (cumulative). In fen 分 (1 yuan = 100 fen).
+             * @example 1970000000
+             */
+            investment_completed_fen: number;
+            /**
+             * Format: int64
+             * @example 60
+             */
+            percent_complete: number;
+            /**
+             * @example {
+             *       "road_km": "8.2"
+             *     }
+             */
+            achieved_outputs: {
+                [key: string]: string;
+            };
+            /**
+             * @example [
+             *       420581100201
+             *     ]
+             */
+            village_codes: number[];
+            comment: string | null;
+            created_by: string;
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "reported_on": "2026-06-30",
+         *       "investment_completed_fen": 1970000000,
+         *       "percent_complete": 60,
+         *       "achieved_outputs": {
+         *         "road_km": "8.2"
+         *       },
+         *       "village_codes": [
+         *         420581100201
+         *       ],
+         *       "comment": "路基完成，正在铺设路面"
+         *     }
+         */
+        CreateProgressReport: {
+            /**
+             * Format: date
+             * @description The day the figures stand on.
+             * @example 2026-06-30
+             */
+            reported_on: string;
+            /**
+             * Format: int64
+             * @description Investment completed 完成投资 so far (cumulative). In fen 分 (1 yuan = 100 fen).
+             * @example 1970000000
+             */
+            investment_completed_fen: number;
+            /**
+             * Format: int32
+             * @description Work done 形象进度, 0–100 (cumulative; never below the last report). 100 completes the project.
+             * @example 60
+             */
+            percent_complete: number;
+            achieved_outputs?: components["schemas"]["ProjectOutputs"] & unknown;
+            /**
+             * @description Where the work was done 实施地点 (villages of the county); compared with the approved villages at acceptance (`plan_moved`).
+             * @example [
+             *       420581100201
+             *     ]
+             */
+            village_codes: number[];
+            /** @example 路基完成，正在铺设路面 */
+            comment?: string;
+        };
+        ProgressReportList: {
+            data: components["schemas"]["ProgressReport"][];
+        };
+        /** @description 施工合同: a contract of a project with a contractor. */
+        ProjectContract: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            project_id: string;
+            /** @example 宜都市路桥建设有限公司 */
+            contractor: string;
+            /** @example YD-2026-GL-01 */
+            contract_no: string;
+            /**
+             * Format: int64
+             * @description Contract amount. In fen 分 (1 yuan = 100 fen).
+             * @example 3000000000
+             */
+            amount_fen: number;
+            /** @example 2026-04-01 */
+            signed_on: string;
+            /**
+             * Format: int64
+             * @description Paid on the contract so far. In fen 分 (1 yuan = 100 fen).
+             * @example 300000000
+             */
+            paid_fen: number;
+            created_by: string;
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "contractor": "宜都市路桥建设有限公司",
+         *       "contract_no": "YD-2026-GL-01",
+         *       "amount_fen": 3000000000,
+         *       "signed_on": "2026-04-01"
+         *     }
+         */
+        CreateProjectContract: {
+            /**
+             * @description 承包单位.
+             * @example 宜都市路桥建设有限公司
+             */
+            contractor: string;
+            /**
+             * @description 合同编号 (unique per project).
+             * @example YD-2026-GL-01
+             */
+            contract_no: string;
+            /**
+             * Format: int64
+             * @description Contract amount 合同金额. In fen 分 (1 yuan = 100 fen).
+             * @example 3000000000
+             */
+            amount_fen: number;
+            /**
+             * Format: date
+             * @example 2026-04-01
+             */
+            signed_on: string;
+        };
+        ProjectContractList: {
+            data: components["schemas"]["ProjectContract"][];
+        };
+        /** @description 工程款支付: a payment to a contractor charged to a funding line. */
+        ProjectPayment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            project_id: string;
+            /** Format: uuid */
+            contract_id: string;
+            /** Format: uuid */
+            funding_line_id: string;
+            /**
+             * @description The source of the line charged.
+             * @example post_support
+             * @enum {string|null}
+             */
+            source: "post_support" | "three_gorges" | "small_reservoir" | "integrated" | "self_raised" | "labour" | null;
+            /**
+             * @description 拨付阶段: `contract` 合同签订; `half_done` 完成过半; `completion` 完工; `final_accounts` 竣工决算及验收; `quality_deposit` 质量保证金 (released after acceptance).
+             * @example contract
+             * @enum {string}
+             */
+            stage: "contract" | "half_done" | "completion" | "final_accounts" | "quality_deposit";
+            /**
+             * Format: int64
+             * @description Paid. In fen 分 (1 yuan = 100 fen).
+             * @example 300000000
+             */
+            amount_fen: number;
+            /** @example 2026-04-10 */
+            paid_on: string;
+            /** @example 宜都报账〔2026〕031号 */
+            reference: string;
+            created_by: string;
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "contract_id": "3f0c8a52-7c1e-4b7f-9d3e-2a6b1c9e4f10",
+         *       "funding_line_id": "8d2e4c17-5b3a-4f6e-a1c9-7e0b2d4f6a83",
+         *       "stage": "contract",
+         *       "amount_fen": 300000000,
+         *       "paid_on": "2026-04-10",
+         *       "reference": "宜都报账〔2026〕031号"
+         *     }
+         */
+        CreateProjectPayment: {
+            /**
+             * Format: uuid
+             * @description The contract paid (one of the project’s).
+             */
+            contract_id: string;
+            /**
+             * Format: uuid
+             * @description The funding line charged (`funding_lines[].id` of the project).
+             */
+            funding_line_id: string;
+            /**
+             * @description 拨付阶段: `contract` 合同签订; `half_done` 完成过半; `completion` 完工; `final_accounts` 竣工决算及验收; `quality_deposit` 质量保证金 (released after acceptance).
+             * @example contract
+             * @enum {string}
+             */
+            stage: "contract" | "half_done" | "completion" | "final_accounts" | "quality_deposit";
+            /**
+             * Format: int64
+             * @description Paid now. In fen 分 (1 yuan = 100 fen).
+             * @example 300000000
+             */
+            amount_fen: number;
+            /**
+             * Format: date
+             * @example 2026-04-10
+             */
+            paid_on: string;
+            /**
+             * @description The county account’s voucher number 报账凭证号 (unique in the county).
+             * @example 宜都报账〔2026〕031号
+             */
+            reference: string;
+        };
+        ProjectPaymentList: {
+            data: components["schemas"]["ProjectPayment"][];
+        };
+        /** @description 竣工验收: where a project’s completion acceptance stands. */
+        ProjectAcceptance: {
+            /** Format: uuid */
+            project_id: string;
+            /**
+             * @description 项目状态: `library` 项目库; `planned` 年度计划; `submitted` 已申报; `returned` 退回修改; `approved` 已批复; `in_progress` 实施中; `completed` 已完工; `accepted` 已验收; `cancelled` 已取消.
+             * @enum {string}
+             */
+            status: "library" | "planned" | "submitted" | "returned" | "approved" | "in_progress" | "completed" | "accepted" | "cancelled";
+            route: {
+                /** Format: int64 */
+                index: number;
+                /**
+                 * @description 验收阶段: `self_check` 自检; `county` 县级验收; `city` 市级验收; `province` 省级验收.
+                 * @example self_check
+                 * @enum {string}
+                 */
+                stage: "self_check" | "county" | "city" | "province";
+                /** @example 县级验收 */
+                label: string;
+                /** @enum {string} */
+                level: "county" | "city" | "province";
+                /** @enum {string} */
+                state: "done" | "current" | "pending";
+            }[];
+            /**
+             * @description The stage awaiting action, if any.
+             * @example self_check
+             * @enum {string|null}
+             */
+            current_stage: "self_check" | "county" | "city" | "province" | null;
+            /** @description The flags as of now (a stage cannot pass with any). */
+            flags: components["schemas"]["AcceptanceFlag"][];
+            asset_name: string | null;
+            asset_maintainer: string | null;
+            accepted_at: string | null;
+            records: components["schemas"]["ProjectAcceptanceRecord"][];
+        };
+        /** @description A failure of seed 000’s principle 项目计划不挪位、项目实施不缺位、项目资金不挪用: plan moved, work undone, funds diverted. */
+        AcceptanceFlag: {
+            /**
+             * @description `plan_moved` 计划挪位; `work_undone` 实施缺位; `funds_diverted` 资金挪用.
+             * @enum {string}
+             */
+            flag: "plan_moved" | "work_undone" | "funds_diverted";
+            /** @example 未完成批复建设内容：道路硬化 */
+            message: string;
+            /**
+             * @description `plan_moved`: `{missing, added}` villages; `work_undone`: `{kinds}`; `funds_diverted`: `{payments, amountFen}` (indexes in payment order).
+             * @example {
+             *       "kinds": [
+             *         "road_km"
+             *       ]
+             *     }
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description 验收记录: one acceptance stage acted on. */
+        ProjectAcceptanceRecord: {
+            /** Format: int64 */
+            seq: number;
+            /**
+             * @description 验收阶段: `self_check` 自检; `county` 县级验收; `city` 市级验收; `province` 省级验收.
+             * @example self_check
+             * @enum {string}
+             */
+            stage: "self_check" | "county" | "city" | "province";
+            /** @enum {string} */
+            result: "passed" | "failed";
+            checks: {
+                [key: string]: {
+                    passed: boolean;
+                    note?: string;
+                };
+            };
+            flags: components["schemas"]["AcceptanceFlag"][];
+            comment: string | null;
+            participants: string | null;
+            asset_name: string | null;
+            asset_maintainer: string | null;
+            actor: string;
+            /** Format: int64 */
+            actor_division: number;
+            at: string;
+        };
+        /**
+         * @example {
+         *       "stage": "self_check",
+         *       "result": "passed",
+         *       "checks": {
+         *         "quality": {
+         *           "passed": true
+         *         },
+         *         "fund_use": {
+         *           "passed": true
+         *         },
+         *         "benefits": {
+         *           "passed": true
+         *         },
+         *         "audit": {
+         *           "passed": true
+         *         },
+         *         "final_accounts": {
+         *           "passed": true
+         *         },
+         *         "archives": {
+         *           "passed": true
+         *         }
+         *       },
+         *       "comment": "工程质量合格，资料齐全",
+         *       "participants": "县移民局、县财政局、县发改局",
+         *       "asset_name": "白水港村通组公路 13.62 公里",
+         *       "asset_maintainer": "白水港村村民委员会"
+         *     }
+         */
+        ProjectAcceptanceAction: {
+            /**
+             * @description The stage you act on (as you read it): 409 when another stage awaits action.
+             * @example self_check
+             * @enum {string}
+             */
+            stage?: "self_check" | "county" | "city" | "province";
+            /**
+             * @description `failed` sends the project back to `in_progress` for rectification 整改.
+             * @example passed
+             * @enum {string}
+             */
+            result: "passed" | "failed";
+            /** @description 验收内容, all six: `quality` 工程质量; `fund_use` 资金使用; `benefits` 效益; `audit` 审计; `final_accounts` 竣工决算; `archives` 档案. */
+            checks: {
+                /** @description 工程质量 */
+                quality: {
+                    /** @example true */
+                    passed: boolean;
+                    /** @example 路面平整，无裂缝 */
+                    note?: string;
+                };
+                /** @description 资金使用 */
+                fund_use: {
+                    /** @example true */
+                    passed: boolean;
+                    /** @example 路面平整，无裂缝 */
+                    note?: string;
+                };
+                /** @description 效益 */
+                benefits: {
+                    /** @example true */
+                    passed: boolean;
+                    /** @example 路面平整，无裂缝 */
+                    note?: string;
+                };
+                /** @description 审计 */
+                audit: {
+                    /** @example true */
+                    passed: boolean;
+                    /** @example 路面平整，无裂缝 */
+                    note?: string;
+                };
+                /** @description 竣工决算 */
+                final_accounts: {
+                    /** @example true */
+                    passed: boolean;
+                    /** @example 路面平整，无裂缝 */
+                    note?: string;
+                };
+                /** @description 档案 */
+                archives: {
+                    /** @example true */
+                    passed: boolean;
+                    /** @example 路面平整，无裂缝 */
+                    note?: string;
+                };
+            };
+            /** @example 工程质量合格，资料齐全 */
+            comment?: string;
+            /**
+             * @description Who took part (the county acceptance includes the finance and development departments).
+             * @example 县移民局、县财政局、县发改局
+             */
+            participants?: string;
+            /**
+             * @description The last stage: the asset handed over 资产移交.
+             * @example 白水港村通组公路 13.62 公里
+             */
+            asset_name?: string;
+            /**
+             * @description The last stage: who maintains it 管护责任人.
+             * @example 白水港村村民委员会
+             */
+            asset_maintainer?: string;
+        };
         /** @description 资金下达: an allocation to a county. */
         FundAllocation: {
             /** Format: uuid */
@@ -4192,7 +4768,7 @@ export interface components {
             committed_fen: number;
             /**
              * Format: int64
-             * @description Paid 已支付 (always 0 until contractor payments are built). In fen 分 (1 yuan = 100 fen).
+             * @description Paid 已支付 to contractors from committed funds. In fen 分 (1 yuan = 100 fen).
              * @example 0
              */
             paid_fen: number;
@@ -4229,7 +4805,7 @@ export interface components {
                 committed_fen: number;
                 /**
                  * Format: int64
-                 * @description Paid 已支付 (always 0 until contractor payments are built). In fen 分 (1 yuan = 100 fen).
+                 * @description Paid 已支付 to contractors from committed funds. In fen 分 (1 yuan = 100 fen).
                  * @example 0
                  */
                 paid_fen: number;
@@ -13548,6 +14124,1106 @@ export interface operations {
             };
             /** @description The body is larger than 1 MiB. */
             413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProgressReports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reports. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressReportList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProgressReport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProgressReport"];
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressReport"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is not approved, or already completed, accepted or cancelled. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A date in the future or before the last report, progress going back, a village not of the county, or more investment than the total. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectContracts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contracts. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectContractList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProjectContract: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProjectContract"];
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectContract"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is not approved, or the contract number is taken. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Contracts would exceed the total investment, or the date is in the future. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectPayments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payments. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPaymentList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProjectPayment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProjectPayment"];
+            };
+        };
+        responses: {
+            /** @description Paid. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPayment"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is not approved, the reference is taken, or the line or balance cannot cover it (`insufficient_funds`). */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Beyond the payment schedule (`exceeds_schedule`, `stage_not_reached`), not the project’s contract or funding line, or a date in the future or before the contract. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjectAcceptance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The acceptance. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectAcceptance"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    actOnProjectAcceptance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectAcceptanceAction"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectAcceptance"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The stage awaiting action is for another level. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such project in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The project is not completed, or another stage awaits action. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A check not passed, a flag open, or the handover missing on the last stage. */
+            422: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];

@@ -22,6 +22,8 @@ export interface ProjectFundingLine {
   source: string;
   amountFen: number;
   committedFen: number;
+  /** Paid to contractors from this line (0006). */
+  paidFen: number;
 }
 
 export interface Project {
@@ -57,6 +59,13 @@ export interface Project {
   updatedAt: string;
   countyName: string | null;
   fundingLines: ProjectFundingLine[];
+  /** Completion acceptance 竣工验收 (0006): the route computed at its first stage, the stage awaiting action. */
+  acceptanceRoute: string[] | null;
+  acceptanceStep: number | null;
+  completedAt: string | null;
+  acceptedAt: string | null;
+  assetName: string | null;
+  assetMaintainer: string | null;
 }
 
 const ts = (column: string) =>
@@ -80,16 +89,18 @@ const projectColumns = sql`p.division_code, p.id, p.project_no, p.name, p.catego
   p.posting_place, p.status, p.route::text AS route, p.current_step, ${ts('p.submitted_at')} AS submitted_at,
   ${ts('p.approved_at')} AS approved_at, p.approved_fingerprint, p.committed_year,
   ${ts('p.cancelled_at')} AS cancelled_at, p.version, p.created_by, ${ts('p.created_at')} AS created_at,
-  p.updated_by, ${ts('p.updated_at')} AS updated_at,
+  p.updated_by, ${ts('p.updated_at')} AS updated_at, p.acceptance_route::text AS acceptance_route,
+  p.acceptance_step, ${ts('p.completed_at')} AS completed_at, ${ts('p.accepted_at')} AS accepted_at,
+  p.asset_name, p.asset_maintainer,
   (SELECT d.name FROM divisions d WHERE d.code = p.division_code) AS county_name,
   (SELECT coalesce(json_agg(json_build_object('id', l.id, 'source', l.source, 'amount_fen', l.amount_fen::text,
-            'committed_fen', l.committed_fen::text) ORDER BY ${SOURCE_ORDER}), '[]')::text
+            'committed_fen', l.committed_fen::text, 'paid_fen', l.paid_fen::text) ORDER BY ${SOURCE_ORDER}), '[]')::text
      FROM project_funding_lines l WHERE l.division_code = p.division_code AND l.project_id = p.id) AS funding_lines`;
 
 function toProject(r: Record<string, unknown>): Project {
-  const lines = json<{ id: string; source: string; amount_fen: string; committed_fen: string }[]>(
-    r.funding_lines,
-  );
+  const lines = json<
+    { id: string; source: string; amount_fen: string; committed_fen: string; paid_fen: string }[]
+  >(r.funding_lines);
   return {
     divisionCode: Number(r.division_code),
     id: String(r.id),
@@ -128,7 +139,18 @@ function toProject(r: Record<string, unknown>): Project {
       source: l.source,
       amountFen: Number(l.amount_fen),
       committedFen: Number(l.committed_fen),
+      paidFen: Number(l.paid_fen),
     })),
+    acceptanceRoute:
+      r.acceptance_route === null || r.acceptance_route === undefined
+        ? null
+        : json<string[]>(r.acceptance_route),
+    acceptanceStep:
+      r.acceptance_step === null || r.acceptance_step === undefined ? null : Number(r.acceptance_step),
+    completedAt: (r.completed_at as string | null) ?? null,
+    acceptedAt: (r.accepted_at as string | null) ?? null,
+    assetName: (r.asset_name as string | null) ?? null,
+    assetMaintainer: (r.asset_maintainer as string | null) ?? null,
   };
 }
 
@@ -243,6 +265,12 @@ export interface ProjectUpdate {
   approvedFingerprint?: string | null;
   committedYear?: number | null;
   cancelled?: boolean;
+  acceptanceRoute?: string[] | null;
+  acceptanceStep?: number | null;
+  completed?: boolean;
+  accepted?: boolean;
+  assetName?: string | null;
+  assetMaintainer?: string | null;
 }
 
 /** Applies `set`, bumps the version and records who changed it. */
@@ -281,6 +309,15 @@ export async function updateProject(
   col('approved_fingerprint', set.approvedFingerprint);
   col('committed_year', set.committedYear);
   if (set.cancelled) parts.push(sql`cancelled_at = now()`);
+  if (set.acceptanceRoute !== undefined)
+    parts.push(
+      sql`acceptance_route = ${set.acceptanceRoute === null ? null : JSON.stringify(set.acceptanceRoute)}::jsonb`,
+    );
+  col('acceptance_step', set.acceptanceStep);
+  if (set.completed) parts.push(sql`completed_at = now()`);
+  if (set.accepted) parts.push(sql`accepted_at = now()`);
+  col('asset_name', set.assetName);
+  col('asset_maintainer', set.assetMaintainer);
   await tx.execute(sql`UPDATE projects SET ${sql.join(parts, sql`, `)}
     WHERE division_code = ${project.divisionCode} AND id = ${project.id}::uuid`);
 }

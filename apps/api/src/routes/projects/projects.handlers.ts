@@ -24,7 +24,7 @@ import type { AppEnv } from '../../lib/types.js';
 import type * as routes from './projects.routes.js';
 import * as service from './projects.service.js';
 
-const serviceContext = (c: HonoContext<AppEnv>): service.Context => ({
+export const serviceContext = (c: HonoContext<AppEnv>): service.Context => ({
   tx: c.var.tx,
   actor: { sub: c.var.principal.sub, kind: c.var.principal.kind, division: c.var.principal.division },
   requestId: c.var.requestId,
@@ -52,9 +52,11 @@ export const toProject = (p: Project) => ({
   beneficiaries_migrants: p.beneficiariesMigrants,
   total_fen: p.totalFen,
   funding_lines: p.fundingLines.map((l) => ({
+    id: l.id,
     source: l.source as FundingSource,
     amount_fen: l.amountFen,
     committed_fen: l.committedFen,
+    paid_fen: l.paidFen,
   })),
   posting_from: p.postingFrom,
   posting_to: p.postingTo,
@@ -83,12 +85,23 @@ export const toProject = (p: Project) => ({
   submitted_at: p.submittedAt,
   approved_at: p.approvedAt,
   cancelled_at: p.cancelledAt,
+  completed_at: p.completedAt,
+  accepted_at: p.acceptedAt,
+  asset_name: p.assetName,
+  asset_maintainer: p.assetMaintainer,
   version: p.version,
   created_by: p.createdBy,
   created_at: p.createdAt,
   updated_by: p.updatedBy,
   updated_at: p.updatedAt,
-  links: { self: `/v1/projects/${p.id}`, reviews: `/v1/projects/${p.id}/reviews` },
+  links: {
+    self: `/v1/projects/${p.id}`,
+    reviews: `/v1/projects/${p.id}/reviews`,
+    progress_reports: `/v1/projects/${p.id}/progress-reports`,
+    contracts: `/v1/projects/${p.id}/contracts`,
+    payments: `/v1/projects/${p.id}/payments`,
+    acceptance: `/v1/projects/${p.id}/acceptance`,
+  },
 });
 
 export const toAllocation = (a: FundAllocation) => ({
@@ -107,7 +120,7 @@ export const toAllocation = (a: FundAllocation) => ({
   created_at: a.createdAt,
 });
 
-const outputs = (o: Partial<Record<OutputKind, string | undefined>> | undefined) =>
+export const outputs = (o: Partial<Record<OutputKind, string | undefined>> | undefined) =>
   Object.fromEntries(
     Object.entries(o ?? {})
       .filter((e): e is [string, string] => e[1] !== undefined)

@@ -255,12 +255,14 @@ export const ProjectSchema = z
     total_fen: fen(3_285_440_000, 'Total investment 总投资.'),
     funding_lines: z.array(
       z.object({
+        id: z.uuid().openapi({ description: 'The line’s id: payments are charged to it.' }),
         source: sourceSchema,
         amount_fen: fen(800_000_000, 'Amount.'),
         committed_fen: fen(
           800_000_000,
           'Held in the county’s fund balance since approval (allocated sources only).',
         ),
+        paid_fen: fen(80_000_000, 'Paid to contractors from this line.'),
       }),
     ),
     posting_from: z.string().nullable().openapi({ example: '2026-03-01' }),
@@ -282,6 +284,19 @@ export const ProjectSchema = z
     submitted_at: z.string().nullable(),
     approved_at: z.string().nullable(),
     cancelled_at: z.string().nullable(),
+    completed_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When a progress report reached 100% (已完工).' }),
+    accepted_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When completion acceptance passed (已验收).' }),
+    asset_name: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The asset handed over 资产移交 at acceptance.' }),
+    asset_maintainer: z.string().nullable().openapi({ description: 'Who maintains it 管护责任人.' }),
     version: z.number().int().openapi({ example: 1 }),
     created_by: z.string(),
     created_at: z.string(),
@@ -290,6 +305,10 @@ export const ProjectSchema = z
     links: z.object({
       self: z.string().openapi({ example: '/v1/projects/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11' }),
       reviews: z.string(),
+      progress_reports: z.string(),
+      contracts: z.string(),
+      payments: z.string(),
+      acceptance: z.string(),
     }),
   })
   .openapi('Project', { description: '后扶项目: a post-support project of a county.' });
@@ -393,9 +412,11 @@ export const ProjectFundingSchema = z
     total_fen: fen(3_285_440_000, 'Total investment 总投资.'),
     funding_lines: z.array(
       z.object({
+        id: z.uuid(),
         source: sourceSchema,
         amount_fen: fen(800_000_000, 'Amount.'),
         committed_fen: fen(0, 'Held in the county’s fund balance since approval (allocated sources only).'),
+        paid_fen: fen(0, 'Paid to contractors from this line.'),
       }),
     ),
   })
@@ -697,7 +718,7 @@ export const listFundAllocations = protectedRoute('projects:read', {
 const figures = {
   allocated_fen: fen(1_000_000_000, 'Allocated 已下达.'),
   committed_fen: fen(800_000_000, 'Committed 已承诺 by approved projects.'),
-  paid_fen: fen(0, 'Paid 已支付 (always 0 until contractor payments are built).'),
+  paid_fen: fen(0, 'Paid 已支付 to contractors from committed funds.'),
   available_fen: fen(200_000_000, 'Allocated − committed.'),
   idle_fen: fen(0, '长期结存: allocated at least `idle_months` months ago and not yet paid.'),
 };

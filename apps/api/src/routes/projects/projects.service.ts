@@ -68,9 +68,9 @@ const FINAL: readonly string[] = ['cancelled', 'accepted', 'completed'];
 
 // ── Helpers ─────────────────────────────────────────────────────────────────────────────────────
 
-const changed = (old: unknown, now: unknown) => ({ old, new: now });
+export const changed = (old: unknown, now: unknown) => ({ old, new: now });
 
-function audit(
+export function audit(
   ctx: Context,
   division: number,
   entityType: string,
@@ -114,14 +114,14 @@ export async function projectInScope(tx: Tx, id: string, options: { lock?: boole
 }
 
 /** A project the caller's county may change: its own (others see projects, never edit them). */
-async function ownProject(ctx: Context, id: string): Promise<Project> {
+export async function ownProject(ctx: Context, id: string): Promise<Project> {
   const project = await projectInScope(ctx.tx, id, { lock: true });
   if (project.divisionCode !== ctx.actor.division)
     throw new ApiError('not_found', `Project ${id} was not found.`);
   return project;
 }
 
-function statusConflict(project: Project, wanted: string): ApiError {
+export function statusConflict(project: Project, wanted: string): ApiError {
   return new ApiError(
     'conflict',
     `Project ${project.projectNo} is ${project.status} (${projectStatusLabels[project.status as ProjectStatus]}); ${wanted}.`,
@@ -469,6 +469,7 @@ export async function putFunding(
     fundingLines: input.fundingLines.map((l) => ({
       id: '',
       committedFen: 0,
+      paidFen: 0,
       source: l.source,
       amountFen: l.amountFen,
     })),
@@ -737,12 +738,20 @@ export async function changeScope(ctx: Context, id: string, input: ScopeChangeIn
   ) {
     throw statusConflict(project, 'only an approved project changes scope (edit others directly)');
   }
+  // Read again now that the row is locked: a payment committed while this request waited is counted.
+  const paid = (await projectInScope(ctx.tx, id)).fundingLines.reduce((a, l) => a + l.paidFen, 0);
+  if (paid > 0) {
+    throw statusConflict(
+      project,
+      `${paid} fen were paid to contractors from its funding lines: its scope no longer changes`,
+    );
+  }
   checkLines(input.totalFen, input.fundingLines);
   await checkPlace(ctx.tx, project.divisionCode, { ...input, postingFrom: null, postingTo: null });
   const next = {
     ...project,
     ...input,
-    fundingLines: input.fundingLines.map((l) => ({ id: '', committedFen: 0, ...l })),
+    fundingLines: input.fundingLines.map((l) => ({ id: '', committedFen: 0, paidFen: 0, ...l })),
   };
   const newScope = scopeOfProject(next);
   if (scopeFingerprint(newScope) === scopeFingerprint(scopeOfProject(project))) {
