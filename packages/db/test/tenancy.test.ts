@@ -219,6 +219,11 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'project_reviews',
         'fund_allocations',
         'fund_balances',
+        'demonstration_villages',
+        'demonstration_assessments',
+        'village_collective_incomes',
+        'progress_targets',
+        'progress_reports',
         ...crossCounty,
       ].sort(),
     );
