@@ -34,6 +34,8 @@ describe('roleDefinitions', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'demonstration:write',
+        'progress:report',
       ],
     ],
     [
@@ -89,6 +91,8 @@ describe('roleDefinitions', () => {
         'projects:read',
         'projects:review',
         'funds:allocate',
+        'demonstration:assess',
+        'progress:plan',
       ],
     ],
     [
@@ -185,6 +189,10 @@ describe('project and fund permissions', () => {
     ['projects:write', ['county_operator']],
     ['projects:review', ['city_reviewer', 'province_admin']],
     ['funds:allocate', ['province_admin', 'national_admin']],
+    ['demonstration:write', ['county_operator']],
+    ['demonstration:assess', ['province_admin']],
+    ['progress:plan', ['province_admin']],
+    ['progress:report', ['county_operator']],
   ])('%s is held by exactly %j', (permission, holders) => {
     expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
   });
@@ -216,6 +224,8 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'demonstration:write',
+        'progress:report',
       ],
     ],
     [
@@ -237,6 +247,8 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'demonstration:write',
+        'progress:report',
       ],
     ],
     [
