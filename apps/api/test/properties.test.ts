@@ -102,12 +102,13 @@ async function demonstrationFixtures(village: number) {
     return (await res.json()) as { id: string };
   };
   const year = new Date().getUTCFullYear();
+  const provinceYear = await freeDemonstrationYear(PROVINCE_COUNTY, year);
   const provinceVillage = (await makeTownship(t.db, PROVINCE_COUNTY, 1)).villages[0]?.code as number;
   const provinceClerk = await t.token(PROVINCE_COUNTY, ['county_operator'], 'user:properties:demo-clerk');
   await must(
     await t.call('POST', '/v1/collective-incomes', {
       token: provinceClerk,
-      body: { village_code: provinceVillage, year: year - 1, income_fen: 1_250_000 },
+      body: { village_code: provinceVillage, year: provinceYear - 1, income_fen: 1_250_000 },
     }),
   );
   const applied = await must(
@@ -115,7 +116,7 @@ async function demonstrationFixtures(village: number) {
       token: provinceClerk,
       body: {
         village_code: provinceVillage,
-        year,
+        year: provinceYear,
         migrants: 860,
         population: 1240,
         development_plan: '村发展规划',
@@ -133,13 +134,7 @@ async function demonstrationFixtures(village: number) {
     assessed_on: new Date().toISOString().slice(0, 10),
   };
 
-  // A year with a place left in this county's quota (3 a year by default).
-  const free = (await t.admin.orm.execute(sql`SELECT y AS year FROM generate_series(2007, ${year}) y
-    WHERE (SELECT count(*) FROM demonstration_villages v WHERE v.division_code = ${COUNTY} AND v.year = y
-           AND v.status IN ('applied', 'named')) < 3 ORDER BY y DESC LIMIT 1`)) as unknown as
-    | { rows?: { year: number }[] }
-    | { year: number }[];
-  const freeYear = Number((Array.isArray(free) ? free : (free.rows ?? []))[0]?.year);
+  const freeYear = await freeDemonstrationYear(COUNTY, year);
   const clerk = await t.token(COUNTY, ['county_operator'], 'user:properties:demo');
   await must(
     await t.call('POST', '/v1/collective-incomes', {
@@ -254,6 +249,18 @@ async function projectFixtures(village: number) {
     document_no: '云移〔2026〕1号',
     allocated_on: '2026-01-05',
   };
+}
+
+/** The latest year up to `until` with a place left in the county's quota (3 a year by default; a shared database keeps earlier runs' applications). */
+async function freeDemonstrationYear(county: number, until: number): Promise<number> {
+  const rows = (await t.admin.orm.execute(sql`SELECT y AS year FROM generate_series(2007, ${until}) y
+    WHERE (SELECT count(*) FROM demonstration_villages v WHERE v.division_code = ${county} AND v.year = y
+           AND v.status IN ('applied', 'named')) < 3 ORDER BY y DESC LIMIT 1`)) as unknown as
+    | { rows?: { year: number }[] }
+    | { year: number }[];
+  const year = Number((Array.isArray(rows) ? rows : (rows.rows ?? []))[0]?.year);
+  expect(year, `a year with a free demonstration place for ${county}`).toBeGreaterThan(2006);
+  return year;
 }
 
 /** Semi-annual periods with no live batch of the county yet (a shared database may hold others). */
