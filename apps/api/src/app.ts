@@ -14,6 +14,7 @@ import { rateLimit, rateLimitHeaders } from './middleware/rate-limit.js';
 import { tenantTransaction } from './middleware/tenant.js';
 import { registerDocsPage, registerOpenApi } from './openapi.js';
 import audit from './routes/audit/audit.index.js';
+import demonstration from './routes/demonstration/demonstration.index.js';
 import disbursements from './routes/disbursements/disbursements.index.js';
 import divisions from './routes/divisions/divisions.index.js';
 import imports from './routes/imports/imports.index.js';
@@ -23,6 +24,7 @@ import me from './routes/me/me.index.js';
 import { createOAuthRouter } from './routes/oauth/oauth.index.js';
 import persons from './routes/persons/persons.index.js';
 import policy from './routes/policy/policy.index.js';
+import progress from './routes/progress/progress.index.js';
 import projects from './routes/projects/projects.index.js';
 import registry from './routes/registry/registry.index.js';
 import system from './routes/system/system.index.js';
@@ -112,6 +114,8 @@ export function createApp(deps: AppDeps) {
     policy,
     disbursements,
     projects,
+    demonstration,
+    progress,
     audit,
   ] as const;
   for (const r of routes) app.route('/', r);

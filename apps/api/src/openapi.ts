@@ -50,6 +50,16 @@ export const openApiConfig: Parameters<AppOpenAPI['getOpenAPI31Document']>[0] = 
       description:
         '后扶项目: post-support projects, their funding lines and approval route; fund allocations 资金下达 and county balances 资金结存.',
     },
+    {
+      name: 'demonstration',
+      description:
+        '示范村: demonstration villages (小康示范村/美丽家园) applied for by a county, assessed, named and re-assessed by the province; villages’ collective incomes 村集体收入.',
+    },
+    {
+      name: 'progress',
+      description:
+        '双过半: the counties’ progress targets, their reported figures and the report per division.',
+    },
     { name: 'audit', description: '审计: the append-only, hash-chained audit trail.' },
     { name: 'system', description: 'Health and keys.' },
   ],

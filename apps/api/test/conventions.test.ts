@@ -567,3 +567,23 @@ describe('rate limit', () => {
     expect(anonymous.headers.get('ratelimit-limit')).toBeNull();
   });
 });
+
+describe('OpenAPI component names', () => {
+  it('no two schemas register the same component name (a later one would silently replace the first)', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const root = new URL('../src/routes/', import.meta.url);
+    const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const seen = new Map<string, string>();
+    const duplicates: string[] = [];
+    for (const file of files) {
+      const source = await readFile(new URL(file, root), 'utf8');
+      for (const [, name] of source.matchAll(/\.openapi\(\s*'([A-Za-z0-9]+)'/g)) {
+        const first = seen.get(name as string);
+        if (first) duplicates.push(`${name} in ${first} and ${file}`);
+        else seen.set(name as string, file);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(50);
+    expect(duplicates).toEqual([]);
+  });
+});

@@ -312,8 +312,75 @@ beforeAll(async () => {
     headers: { 'idempotency-key': randomUUID() },
   });
   expect(allocated.status, await allocated.clone().text()).toBe(201);
+
+  // A demonstration village of the county (its collective income of the year before recorded first),
+  // and a 双过半 target the province set for it with one reported figure.
+  const demoYear = await freeDemonstrationYear(OWNER);
+  const income = await t.call('POST', '/v1/collective-incomes', {
+    token: operator,
+    body: { village_code: village, year: demoYear - 1, income_fen: 1_250_000 },
+  });
+  expect(income.status, await income.clone().text()).toBe(200);
+  const demo = await t.call('POST', '/v1/demonstration-villages', {
+    token: operator,
+    body: {
+      village_code: village,
+      year: demoYear,
+      migrants: 860,
+      population: 1240,
+      development_plan: `隔离规划${run}`,
+      planned_total_fen: 5_000_000,
+      planned_integrated_fen: 900_000,
+    },
+  });
+  expect(demo.status, await demo.clone().text()).toBe(201);
+  const demoVillage = (await demo.json()) as { id: string };
+  fixtures['/v1/demonstration-villages'] = {
+    id: demoVillage.id,
+    identifying: [`隔离规划${run}`],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
+  const targetName = `隔离目标${run}`;
+  const target = await t.call('POST', '/v1/progress-targets', {
+    token: await t.token(420000, ['province_admin'], 'user:isolation:province'),
+    body: {
+      county_code: OWNER,
+      kind: 'people',
+      name: targetName,
+      period_start: randomDay(),
+      period_end: '2099-12-31',
+      target_value: 13_050,
+    },
+  });
+  expect(target.status, await target.clone().text()).toBe(201);
+  const progressTarget = (await target.json()) as { id: string };
+  fixtures['/v1/progress-targets'] = {
+    id: progressTarget.id,
+    identifying: [targetName],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
 });
 afterAll(() => t.close());
+
+/** A year with a place left in the county's demonstration-village quota (a shared database may hold others). */
+async function freeDemonstrationYear(county: number): Promise<number> {
+  const [row] = rowsOf<{ year: number }>(
+    await t.admin.orm.execute(sql`SELECT y AS year FROM generate_series(2007, 2026) y
+      WHERE (SELECT count(*) FROM demonstration_villages v WHERE v.division_code = ${county} AND v.year = y
+             AND v.status IN ('applied', 'named')) < 3
+      ORDER BY y LIMIT 1`),
+  );
+  expect(row, `a year with a free demonstration place for ${county}`).toBeDefined();
+  return Number(row?.year);
+}
+
+/** A random day of 2000–2089: the start of a period no other run has used. */
+const randomDay = () =>
+  new Date(Date.UTC(2000 + Math.floor(Math.random() * 90), 0, 1 + Math.floor(Math.random() * 365)))
+    .toISOString()
+    .slice(0, 10);
 
 /** A semi-annual period with no live batch of the county yet (a shared database may hold others). */
 async function freePeriod(county: number): Promise<string> {

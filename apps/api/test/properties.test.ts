@@ -88,7 +88,104 @@ beforeAll(async () => {
   exampleOverrides['/v1/disbursements/{id}/approve'] = { content_hash: draft.contentHash };
   exampleOverrides['/v1/disbursements'] = { period: periods[2] };
   await projectFixtures(made.villages[0]?.code as number);
+  await demonstrationFixtures(made.villages[0]?.code as number);
 });
+
+/**
+ * A demonstration village of the province's county to assess (applied by its clerk, with the
+ * collective income of the year before); this county's village and a free year for new applications;
+ * a `reported` progress target of this county to report on, and a fresh period for new targets.
+ */
+async function demonstrationFixtures(village: number) {
+  const must = async (res: Response, status = 200) => {
+    expect(res.status, await res.clone().text()).toBe(status);
+    return (await res.json()) as { id: string };
+  };
+  const year = new Date().getUTCFullYear();
+  const provinceYear = await freeDemonstrationYear(PROVINCE_COUNTY, year);
+  const provinceVillage = (await makeTownship(t.db, PROVINCE_COUNTY, 1)).villages[0]?.code as number;
+  const provinceClerk = await t.token(PROVINCE_COUNTY, ['county_operator'], 'user:properties:demo-clerk');
+  await must(
+    await t.call('POST', '/v1/collective-incomes', {
+      token: provinceClerk,
+      body: { village_code: provinceVillage, year: provinceYear - 1, income_fen: 1_250_000 },
+    }),
+  );
+  const applied = await must(
+    await t.call('POST', '/v1/demonstration-villages', {
+      token: provinceClerk,
+      body: {
+        village_code: provinceVillage,
+        year: provinceYear,
+        migrants: 860,
+        population: 1240,
+        development_plan: '村发展规划',
+        planned_total_fen: 5_000_000,
+        planned_integrated_fen: 900_000,
+      },
+    }),
+    201,
+  );
+  concretePaths['/v1/demonstration-villages/{id}/assessments'] =
+    `/v1/demonstration-villages/${applied.id}/assessments`;
+  fixtures['/v1/demonstration-villages'] = applied.id;
+  exampleOverrides['/v1/demonstration-villages/{id}/assessments'] = {
+    scores: { production: 92, livelihood: 88, civility: 90, cleanliness: 95, democracy: 85 },
+    assessed_on: new Date().toISOString().slice(0, 10),
+  };
+
+  const freeYear = await freeDemonstrationYear(COUNTY, year);
+  const clerk = await t.token(COUNTY, ['county_operator'], 'user:properties:demo');
+  await must(
+    await t.call('POST', '/v1/collective-incomes', {
+      token: clerk,
+      body: { village_code: village, year: freeYear - 1, income_fen: 1_250_000 },
+    }),
+  );
+  exampleOverrides['/v1/collective-incomes'] = {
+    village_code: village,
+    year: year - 1,
+    income_fen: 1_250_000,
+  };
+  exampleOverrides['/v1/demonstration-villages'] = {
+    village_code: village,
+    year: freeYear,
+    migrants: 860,
+    population: 1240,
+    development_plan: '村发展规划',
+    planned_total_fen: 5_000_000,
+    planned_integrated_fen: 900_000,
+  };
+
+  // Periods no other run has used (a shared database keeps the targets of earlier runs).
+  const offset = Math.floor(Math.random() * 150);
+  const day = (n: number) => new Date(Date.UTC(2013, 0, 1 + n)).toISOString().slice(0, 10);
+  const target = await must(
+    await t.call('POST', '/v1/progress-targets', {
+      token: await t.token(COUNTY - (COUNTY % 10_000), ['province_admin'], 'user:properties:progress-hubei'),
+      body: {
+        county_code: COUNTY,
+        kind: 'people',
+        name: '属性测试目标',
+        period_start: day(offset),
+        period_end: day(364 - Math.floor(Math.random() * 150)),
+        target_value: 13_050,
+      },
+    }),
+    201,
+  );
+  fixtures['/v1/progress-targets'] = target.id;
+  concretePaths['/v1/progress-targets/{id}/reports'] = `/v1/progress-targets/${target.id}/reports`;
+  exampleOverrides['/v1/progress-targets/{id}/reports'] = { as_of: day(offset + 1), done_value: 7_500 };
+  exampleOverrides['/v1/progress-targets'] = {
+    county_code: PROVINCE_COUNTY,
+    kind: 'money',
+    name: '属性测试资金目标',
+    period_start: day(Math.floor(Math.random() * 3650) - 3650),
+    period_end: '2099-12-31',
+    target_value: 631_084_0000,
+  };
+}
 
 /**
  * Post-support projects in the states their writes need: one in the library (edited, cancelled), one
@@ -210,6 +307,18 @@ async function projectFixtures(village: number) {
     document_no: '云移〔2026〕1号',
     allocated_on: '2026-01-05',
   };
+}
+
+/** The latest year up to `until` with a place left in the county's quota (3 a year by default; a shared database keeps earlier runs' applications). */
+async function freeDemonstrationYear(county: number, until: number): Promise<number> {
+  const rows = (await t.admin.orm.execute(sql`SELECT y AS year FROM generate_series(2007, ${until}) y
+    WHERE (SELECT count(*) FROM demonstration_villages v WHERE v.division_code = ${county} AND v.year = y
+           AND v.status IN ('applied', 'named')) < 3 ORDER BY y DESC LIMIT 1`)) as unknown as
+    | { rows?: { year: number }[] }
+    | { year: number }[];
+  const year = Number((Array.isArray(rows) ? rows : (rows.rows ?? []))[0]?.year);
+  expect(year, `a year with a free demonstration place for ${county}`).toBeGreaterThan(2006);
+  return year;
 }
 
 /** Semi-annual periods with no live batch of the county yet (a shared database may hold others). */

@@ -223,6 +223,11 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'project_contracts',
         'project_payments',
         'project_acceptances',
+        'demonstration_villages',
+        'demonstration_assessments',
+        'village_collective_incomes',
+        'progress_targets',
+        'progress_reports',
         ...crossCounty,
       ].sort(),
     );

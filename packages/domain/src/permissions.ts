@@ -50,6 +50,14 @@ export const permissions = [
   'projects:accept',
   /** Allocate 下达 post-support, Three Gorges and small-reservoir funds to a county (the province, or the nation). */
   'funds:allocate',
+  /** 示范村: apply for a village of the county and record villages' collective income 村集体收入 (county clerks). */
+  'demonstration:write',
+  /** Assess, name and re-assess 考核命名/复核 the demonstration villages of the province (the province). */
+  'demonstration:assess',
+  /** Set the counties' 双过半 progress targets (the province). */
+  'progress:plan',
+  /** Report what is done on the county's progress targets 进度上报 (county clerks). */
+  'progress:report',
 ] as const;
 /** One permission name. */
 export type Permission = (typeof permissions)[number];
@@ -107,6 +115,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'projects:write',
       'projects:pay',
       'projects:accept',
+      'demonstration:write',
+      'progress:report',
     ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
@@ -167,6 +177,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'projects:review',
       'projects:accept',
       'funds:allocate',
+      'demonstration:assess',
+      'progress:plan',
     ],
     description: 'Provincial bureau administrator: oversees the province and verifies audit-chain integrity.',
   }),

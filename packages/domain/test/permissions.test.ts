@@ -36,6 +36,8 @@ describe('roleDefinitions', () => {
         'projects:write',
         'projects:pay',
         'projects:accept',
+        'demonstration:write',
+        'progress:report',
       ],
     ],
     [
@@ -93,6 +95,8 @@ describe('roleDefinitions', () => {
         'projects:review',
         'projects:accept',
         'funds:allocate',
+        'demonstration:assess',
+        'progress:plan',
       ],
     ],
     [
@@ -191,6 +195,10 @@ describe('project and fund permissions', () => {
     ['projects:pay', ['county_operator']],
     ['projects:accept', ['county_operator', 'city_reviewer', 'province_admin']],
     ['funds:allocate', ['province_admin', 'national_admin']],
+    ['demonstration:write', ['county_operator']],
+    ['demonstration:assess', ['province_admin']],
+    ['progress:plan', ['province_admin']],
+    ['progress:report', ['county_operator']],
   ])('%s is held by exactly %j', (permission, holders) => {
     expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
   });
@@ -232,6 +240,8 @@ describe('permissionsForRoles', () => {
         'projects:write',
         'projects:pay',
         'projects:accept',
+        'demonstration:write',
+        'progress:report',
       ],
     ],
     [
@@ -255,6 +265,8 @@ describe('permissionsForRoles', () => {
         'projects:write',
         'projects:pay',
         'projects:accept',
+        'demonstration:write',
+        'progress:report',
       ],
     ],
     [

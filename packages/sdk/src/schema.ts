@@ -1396,6 +1396,198 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/demonstration-villages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List demonstration villages
+         * @description Applications of the counties in your scope, by county, year and village. `due_by` lists the named villages whose re-assessment 复核 is due on or before that day.
+         */
+        get: operations["listDemonstrationVillages"];
+        put?: never;
+        /**
+         * Apply for a demonstration village
+         * @description A county clerk applies 申报 for one of the county's active villages for a year. The village's
+         *     collective income of the year before must be recorded (POST /v1/collective-incomes; 422
+         *     `collective_income_missing`). The province's rules in force today must hold, each broken one named in
+         *     `errors`: `demonstration.eligibility` (share of migrants `migrant_share_below`, development plan
+         *     `no_development_plan`, collective income `collective_income_below`) and `demonstration.funding`
+         *     (cap per village `above_cap`, minimum integrated-fund share `integrated_share_below`). The county's
+         *     quota of the year (`demonstration.quota`, counting applied and named villages) must have a place:
+         *     409 `quota_exceeded`, decided under a per-county-and-year lock, so concurrent applications never
+         *     exceed it. A village has one live application (409). Audited. Send an `Idempotency-Key` to make
+         *     retries safe.
+         */
+        post: operations["applyDemonstrationVillage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/demonstration-villages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a demonstration village
+         * @description The application and where it stands, with the village’s demonstration projects (category `demonstration_village`, linked by the village code) and its recorded collective incomes.
+         */
+        get: operations["getDemonstrationVillage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/demonstration-villages/{id}/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A demonstration village’s assessments
+         * @description Every assessment and re-assessment of the village, oldest first.
+         */
+        get: operations["listDemonstrationAssessments"];
+        put?: never;
+        /**
+         * Assess, name or re-assess a demonstration village
+         * @description The province assesses 考核验收 an applied village, or re-assesses 复核 a named one, scoring the
+         *     five standards 0..100. The weighted total uses the province's `demonstration.scoring` in force on
+         *     `assessed_on`: from `provincialScore` the village is named a provincial-level village 省级示范村, from
+         *     `passScore` named, else it fails; a named village is due for re-assessment `reassessYears` later.
+         *     Naming re-checks the eligibility and funding rules and the quota of named villages of the county and
+         *     year (409 `quota_exceeded`). A failed re-assessment revokes the name (摘牌, status `revoked`). Only
+         *     the village's province (403 for anyone else); a failed or revoked village is not assessed again (409).
+         *     Audited, and kept in the village's assessment history. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["assessDemonstrationVillage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collective-incomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List villages’ collective incomes
+         * @description Recorded collective incomes of the villages in your scope, by county, village and year.
+         */
+        get: operations["listCollectiveIncomes"];
+        put?: never;
+        /**
+         * Record a village’s collective income of a year
+         * @description A county clerk records 村集体收入 of a village of the county for a year that has begun; sending the year again corrects it. Audited with the old and new figure (`collective_income.record` / `collective_income.correct`). A demonstration-village application copies the figure of the year before. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["recordCollectiveIncome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/progress-targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List progress targets
+         * @description Targets of the counties in your scope, by county and period; `on` keeps those whose period contains the day.
+         */
+        get: operations["listProgressTargets"];
+        put?: never;
+        /**
+         * Set a county’s progress target
+         * @description The province sets a 双过半 target of a county in its scope: a kind (people, money in fen, projects), a period and the target value, with where "done" comes from (`done_source`). One target per county, kind and period (409). Audited in the county’s trail. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createProgressTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/progress-targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a progress target
+         * @description The target with every figure reported on it.
+         */
+        get: operations["getProgressTarget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/progress-targets/{id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report what is done on a target
+         * @description 进度上报: a county clerk reports the cumulative figure done on one of the county’s `reported` targets as of a day within the period (not in the future). Reports are kept, never edited: a later report supersedes an earlier one from its day on. A target the system measures takes no report (409). Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["reportProgress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/progress-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The 双过半 report
+         * @description For a target kind and a day (default today): the targets of the counties under `division` (default your own; in your scope, else 404) with exactly the period `period_start`..`period_end` (default the calendar year of the day), summed per child division — provinces of the nation, cities of a province, counties of a city; a county reports itself — with the share of time elapsed (days, both ends counted), the share done, whether done keeps pace with time and whether both are over half (双过半, at least 50% each). Money in fen. Seed: 7,500 of 13,050 people = 57.47%; 3,779.7万 of 6,310.84万 yuan = 59.89%.
+         */
+        get: operations["getProgressReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events/verification": {
         parameters: {
             query?: never;
@@ -1463,7 +1655,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "policy_frozen" | "project_locked" | "insufficient_funds" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
+            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "policy_frozen" | "project_locked" | "insufficient_funds" | "quota_exceeded" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
             /** @example The request does not match the contract. */
             detail: string;
             /** @example /v1/localities */
@@ -1543,7 +1735,7 @@ export interface components {
              *       "localities:write"
              *     ]
              */
-            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "projects:pay" | "projects:accept" | "funds:allocate")[];
+            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "projects:pay" | "projects:accept" | "funds:allocate" | "demonstration:write" | "demonstration:assess" | "progress:plan" | "progress:report")[];
             /**
              * @description The division codes this caller can see (inclusive range).
              * @example {
@@ -4822,6 +5014,554 @@ export interface components {
                  */
                 idle_fen: number;
             }[];
+        };
+        /** @description 示范村: a county’s application for a village and where it stands. */
+        DemonstrationVillage: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /**
+             * Format: int64
+             * @example 420581100201
+             */
+            village_code: number;
+            /** @example 白水港村 */
+            village_name: string | null;
+            /**
+             * Format: int64
+             * @example 2026
+             */
+            year: number;
+            /** Format: int64 */
+            migrants: number;
+            /** Format: int64 */
+            population: number;
+            /**
+             * @description migrants / population, 2 decimals.
+             * @example 69.35
+             */
+            migrant_share_percent: string;
+            development_plan: string | null;
+            /**
+             * Format: int64
+             * @description Collective income of the year before the application, as recorded. In fen 分 (1 yuan = 100 fen).
+             * @example 1250000
+             */
+            collective_income_fen: number;
+            /**
+             * Format: int64
+             * @description Planned total investment. In fen 分 (1 yuan = 100 fen).
+             * @example 500000000
+             */
+            planned_total_fen: number;
+            /**
+             * Format: int64
+             * @description Of which integrated funds. In fen 分 (1 yuan = 100 fen).
+             * @example 90000000
+             */
+            planned_integrated_fen: number;
+            /**
+             * @description 示范村状态: `applied` 已申报 (awaiting assessment); `named` 已命名 (see `provincial`); `failed` 未通过 (first assessment failed); `revoked` 已摘牌 (a re-assessment failed).
+             * @enum {string}
+             */
+            status: "applied" | "named" | "failed" | "revoked";
+            /** @description 省级示范村 (named at the provincial score). */
+            provincial: boolean;
+            /**
+             * @description Weighted total of the last assessment, 2 decimals.
+             * @example 90.00
+             */
+            total_score: string | null;
+            /** @example 2026-06-30 */
+            named_on: string | null;
+            /**
+             * @description Next re-assessment 复核 due.
+             * @example 2029-06-30
+             */
+            reassess_due: string | null;
+            /** Format: int64 */
+            version: number;
+            created_by: string;
+            created_at: string;
+            updated_by: string;
+            updated_at: string;
+            links: {
+                /** @example /v1/demonstration-villages/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
+                self: string;
+                assessments: string;
+            };
+        };
+        /**
+         * @example {
+         *       "village_code": 420581100201,
+         *       "year": 2026,
+         *       "migrants": 860,
+         *       "population": 1240,
+         *       "development_plan": "2026—2028年村发展规划（村民代表大会通过）",
+         *       "planned_total_fen": 500000000,
+         *       "planned_integrated_fen": 90000000
+         *     }
+         */
+        ApplyDemonstrationVillage: {
+            /**
+             * Format: int64
+             * @description 12-digit statistical code of a village of the county.
+             * @example 420581100201
+             */
+            village_code: number;
+            /**
+             * Format: int32
+             * @description Year of the application 申报年度.
+             * @example 2026
+             */
+            year: number;
+            /**
+             * Format: int32
+             * @description Migrants 移民 living in the village.
+             * @example 860
+             */
+            migrants: number;
+            /**
+             * Format: int32
+             * @description Village population (at least the migrants).
+             * @example 1240
+             */
+            population: number;
+            /**
+             * @description 村发展规划: title or summary; leave out when there is none.
+             * @example 2026—2028年村发展规划（村民代表大会通过）
+             */
+            development_plan?: string;
+            /**
+             * Format: int64
+             * @description Planned total investment 计划总投资 in the village. In fen 分 (1 yuan = 100 fen).
+             * @example 500000000
+             */
+            planned_total_fen: number;
+            /**
+             * Format: int64
+             * @description Of which integrated funds of other departments 整合资金. In fen 分 (1 yuan = 100 fen).
+             * @example 90000000
+             */
+            planned_integrated_fen: number;
+        };
+        DemonstrationVillagePage: {
+            data: components["schemas"]["DemonstrationVillage"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description 示范村: a county’s application for a village and where it stands. */
+        DemonstrationVillageDetail: components["schemas"]["DemonstrationVillage"] & {
+            /** @description The county’s projects of category `demonstration_village` in this village (any year). */
+            projects: components["schemas"]["DemonstrationVillageProject"][];
+            /**
+             * Format: int64
+             * @description Sum of those projects’ totals, cancelled ones left out. In fen 分 (1 yuan = 100 fen).
+             * @example 300000000
+             */
+            projects_total_fen: number;
+            /** @description Every recorded year, oldest first. */
+            collective_incomes: components["schemas"]["CollectiveIncome"][];
+        };
+        DemonstrationVillageProject: {
+            /** Format: uuid */
+            id: string;
+            /** @example 420581-2026-003 */
+            project_no: string;
+            /** @example 白水港村美丽家园建设 */
+            name: string;
+            /** Format: int64 */
+            year: number;
+            /** @example approved */
+            status: string;
+            /**
+             * Format: int64
+             * @description Total investment. In fen 分 (1 yuan = 100 fen).
+             * @example 300000000
+             */
+            total_fen: number;
+            /**
+             * Format: int64
+             * @description Its integrated-funds line. In fen 分 (1 yuan = 100 fen).
+             * @example 60000000
+             */
+            integrated_fen: number;
+            /** @example /v1/projects/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
+            link: string;
+        };
+        /** @description 村集体收入: a village’s collective income of one year. */
+        CollectiveIncome: {
+            /**
+             * Format: int64
+             * @example 420581100201
+             */
+            village_code: number;
+            /**
+             * Format: int64
+             * @example 2025
+             */
+            year: number;
+            /**
+             * Format: int64
+             * @description Collective income 村集体收入 of the year (may be negative). In fen 分 (1 yuan = 100 fen).
+             * @example 1250000
+             */
+            income_fen: number;
+            note: string | null;
+            recorded_by: string;
+            recorded_at: string;
+        };
+        /**
+         * @example {
+         *       "scores": {
+         *         "production": 92,
+         *         "livelihood": 88,
+         *         "civility": 90,
+         *         "cleanliness": 95,
+         *         "democracy": 85
+         *       },
+         *       "assessed_on": "2026-06-30",
+         *       "comment": "村容整洁，产业初具规模"
+         *     }
+         */
+        AssessDemonstrationVillage: {
+            scores: components["schemas"]["DemonstrationScores"];
+            /**
+             * Format: date
+             * @description Day of the assessment (not in the future).
+             * @example 2026-06-30
+             */
+            assessed_on: string;
+            /** @example 村容整洁，产业初具规模 */
+            comment?: string;
+        };
+        /**
+         * @description Scores of the five standards 五项标准: `production` 生产发展; `livelihood` 生活宽裕; `civility` 乡风文明; `cleanliness` 村容整洁; `democracy` 管理民主.
+         * @example {
+         *       "production": 92,
+         *       "livelihood": 88,
+         *       "civility": 90,
+         *       "cleanliness": 95,
+         *       "democracy": 85
+         *     }
+         */
+        DemonstrationScores: {
+            /**
+             * Format: int32
+             * @description 生产发展, 0..100.
+             * @example 90
+             */
+            production: number;
+            /**
+             * Format: int32
+             * @description 生活宽裕, 0..100.
+             * @example 90
+             */
+            livelihood: number;
+            /**
+             * Format: int32
+             * @description 乡风文明, 0..100.
+             * @example 90
+             */
+            civility: number;
+            /**
+             * Format: int32
+             * @description 村容整洁, 0..100.
+             * @example 90
+             */
+            cleanliness: number;
+            /**
+             * Format: int32
+             * @description 管理民主, 0..100.
+             * @example 90
+             */
+            democracy: number;
+        };
+        DemonstrationAssessmentList: {
+            data: components["schemas"]["DemonstrationAssessment"][];
+        };
+        /** @description 考核记录: one assessment of a demonstration village. */
+        DemonstrationAssessment: {
+            /** Format: int64 */
+            seq: number;
+            /**
+             * @description `initial` 考核验收, `reassessment` 复核.
+             * @enum {string}
+             */
+            kind: "initial" | "reassessment";
+            /** @example 2026-06-30 */
+            assessed_on: string;
+            scores: components["schemas"]["DemonstrationScores"];
+            /** @example 90.00 */
+            total_score: string;
+            /**
+             * @description `failed` 未达标; `named` 命名示范村; `named_provincial` 省级示范村
+             * @enum {string}
+             */
+            outcome: "failed" | "named" | "named_provincial";
+            /** @enum {string} */
+            status_after: "named" | "failed" | "revoked";
+            reassess_due: string | null;
+            comment: string | null;
+            actor: string;
+            /** Format: int64 */
+            actor_division: number;
+            at: string;
+        };
+        /**
+         * @example {
+         *       "village_code": 420581100201,
+         *       "year": 2025,
+         *       "income_fen": 1250000,
+         *       "note": "村集体经济年报"
+         *     }
+         */
+        RecordCollectiveIncome: {
+            /**
+             * Format: int64
+             * @description 12-digit statistical code of a village of the county.
+             * @example 420581100201
+             */
+            village_code: number;
+            /**
+             * Format: int32
+             * @description The income’s year.
+             * @example 2025
+             */
+            year: number;
+            /**
+             * Format: int64
+             * @description Collective income of the year in fen 分 (negative for a loss).
+             * @example 1250000
+             */
+            income_fen: number;
+            /** @example 村集体经济年报 */
+            note?: string;
+        };
+        CollectiveIncomePage: {
+            data: components["schemas"]["CollectiveIncome"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description 双过半 target: a county’s target of one kind for a period. */
+        ProgressTarget: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /**
+             * @description Target kind: `people` 人数 (persons), `money` 资金 (fen 分), `projects` 项目 (count of projects).
+             * @example money
+             * @enum {string}
+             */
+            kind: "people" | "money" | "projects";
+            /**
+             * @description Where "done" comes from: `projects_approved` (projects kind) counts the county’s projects approved from the period start through the report day and still approved or beyond; `funds_committed` (money kind) sums what those projects committed against the county’s fund balances; `reported` (any kind) is the latest figure the county reported (POST /v1/progress-targets/{id}/reports) dated on or before the report day. Default: the system’s measure for projects and money, `reported` for people.
+             * @example reported
+             * @enum {string}
+             */
+            done_source: "reported" | "projects_approved" | "funds_committed";
+            name: string;
+            /** @example 2013-01-01 */
+            period_start: string;
+            /** @example 2013-12-31 */
+            period_end: string;
+            /**
+             * Format: int64
+             * @example 6310840000
+             */
+            target_value: number;
+            created_by: string;
+            /** Format: int64 */
+            created_by_division: number;
+            created_at: string;
+            links: {
+                /** @example /v1/progress-targets/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
+                self: string;
+                reports: string;
+            };
+        };
+        /**
+         * @example {
+         *       "county_code": 420581,
+         *       "kind": "money",
+         *       "done_source": "reported",
+         *       "name": "2013年后期扶持项目投资",
+         *       "period_start": "2013-01-01",
+         *       "period_end": "2013-12-31",
+         *       "target_value": 6310840000
+         *     }
+         */
+        CreateProgressTarget: {
+            /**
+             * Format: int32
+             * @example 420581
+             */
+            county_code: number;
+            /**
+             * @description Target kind: `people` 人数 (persons), `money` 资金 (fen 分), `projects` 项目 (count of projects).
+             * @example money
+             * @enum {string}
+             */
+            kind: "people" | "money" | "projects";
+            /**
+             * @description Where "done" comes from: `projects_approved` (projects kind) counts the county’s projects approved from the period start through the report day and still approved or beyond; `funds_committed` (money kind) sums what those projects committed against the county’s fund balances; `reported` (any kind) is the latest figure the county reported (POST /v1/progress-targets/{id}/reports) dated on or before the report day. Default: the system’s measure for projects and money, `reported` for people.
+             * @example reported
+             * @enum {string}
+             */
+            done_source?: "reported" | "projects_approved" | "funds_committed";
+            /** @example 2013年后期扶持项目投资 */
+            name: string;
+            /**
+             * Format: date
+             * @example 2013-01-01
+             */
+            period_start: string;
+            /**
+             * Format: date
+             * @example 2013-12-31
+             */
+            period_end: string;
+            /**
+             * Format: int64
+             * @description In the kind’s unit: persons, fen 分, or projects.
+             * @example 6310840000
+             */
+            target_value: number;
+        };
+        ProgressTargetPage: {
+            data: components["schemas"]["ProgressTarget"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description 双过半 target: a county’s target of one kind for a period. */
+        ProgressTargetDetail: components["schemas"]["ProgressTarget"] & {
+            /** @description Reported figures, by day (none for system-measured targets). */
+            reports: components["schemas"]["ProgressReportEntry"][];
+        };
+        /** @description 进度上报: a county’s figure as of a day. */
+        ProgressReportEntry: {
+            /** Format: uuid */
+            id: string;
+            /** @example 2013-06-30 */
+            as_of: string;
+            /**
+             * Format: int64
+             * @example 3779700000
+             */
+            done_value: number;
+            note: string | null;
+            reported_by: string;
+            reported_at: string;
+        };
+        /**
+         * @example {
+         *       "as_of": "2013-06-30",
+         *       "done_value": 3779700000,
+         *       "note": "上半年项目完成投资"
+         *     }
+         */
+        ReportProgress: {
+            /**
+             * Format: date
+             * @description The day the figure is as of (within the period, not in the future).
+             * @example 2013-06-30
+             */
+            as_of: string;
+            /**
+             * Format: int64
+             * @description Done so far (cumulative), in the kind’s unit.
+             * @example 3779700000
+             */
+            done_value: number;
+            /** @example 上半年项目完成投资 */
+            note?: string;
+        };
+        /** @description 双过半 report of a division for a kind, period and day. */
+        DoubleHalfReport: {
+            /**
+             * Format: int64
+             * @example 420500
+             */
+            division_code: number;
+            /** @example 宜昌市 */
+            division_name: string | null;
+            /**
+             * @description Target kind: `people` 人数 (persons), `money` 资金 (fen 分), `projects` 项目 (count of projects).
+             * @example money
+             * @enum {string}
+             */
+            kind: "people" | "money" | "projects";
+            /** @example 2013-01-01 */
+            period_start: string;
+            /** @example 2013-12-31 */
+            period_end: string;
+            /** @example 2013-07-03 */
+            on: string;
+            /**
+             * Format: int64
+             * @example 184
+             */
+            elapsed_days: number;
+            /**
+             * Format: int64
+             * @example 365
+             */
+            total_days: number;
+            /** @example 50.41 */
+            time_percent: string;
+            /** @description One row per child division that has targets, by code. */
+            rows: components["schemas"]["ProgressRow"][];
+            total: components["schemas"]["ProgressRow"];
+        };
+        ProgressRow: {
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            division_code: number;
+            /** @example 宜都市 */
+            division_name: string | null;
+            /**
+             * Format: int64
+             * @description Targets summed in this row.
+             */
+            targets: number;
+            /**
+             * Format: int64
+             * @example 13050
+             */
+            target_value: number;
+            /**
+             * Format: int64
+             * @example 7500
+             */
+            done_value: number;
+            /**
+             * @description Share of the period elapsed, 2 decimals.
+             * @example 50.41
+             */
+            time_percent: string;
+            /**
+             * @description Share of the target done, 2 decimals; null for a target of 0.
+             * @example 57.47
+             */
+            done_percent: string | null;
+            /** @description Done share ≥ time share (exact). */
+            on_track: boolean;
+            /** @description 双过半: at least half the time and at least half the target (exact). */
+            double_half: boolean;
         };
         AuditVerification: {
             valid: boolean;
@@ -15599,6 +16339,1592 @@ export interface operations {
             };
             /** @description The body is larger than 1 MiB. */
             413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDemonstrationVillages: {
+        parameters: {
+            query?: {
+                /** @description One county. */
+                county?: number;
+                year?: number;
+                /** @description 示范村状态: `applied` 已申报 (awaiting assessment); `named` 已命名 (see `provincial`); `failed` 未通过 (first assessment failed); `revoked` 已摘牌 (a re-assessment failed). */
+                status?: "applied" | "named" | "failed" | "revoked";
+                /** @description Re-assessment due on or before. */
+                due_by?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of demonstration villages. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemonstrationVillagePage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applyDemonstrationVillage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyDemonstrationVillage"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            201: {
+                headers: {
+                    location: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemonstrationVillage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk applies for the county’s villages. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county’s quota of the year is used up (`quota_exceeded`), or the village already has a live application. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a village of the county, no recorded collective income, or a rule of the province is broken. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDemonstrationVillage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The demonstration village. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemonstrationVillageDetail"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such demonstration village in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDemonstrationAssessments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The assessments. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemonstrationAssessmentList"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such demonstration village in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assessDemonstrationVillage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessDemonstrationVillage"];
+            };
+        };
+        responses: {
+            /** @description Assessed. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemonstrationVillage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only the village’s province assesses. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such demonstration village in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The village is failed or revoked, or naming it would exceed the quota (`quota_exceeded`). */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The day is in the future or before the last assessment, or a rule of the province is broken. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCollectiveIncomes: {
+        parameters: {
+            query?: {
+                /** @description One village. */
+                village?: number;
+                year?: number;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of incomes. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveIncomePage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordCollectiveIncome: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordCollectiveIncome"];
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveIncome"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk records the county’s villages’ incomes. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a village of the county, or a year still to come. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProgressTargets: {
+        parameters: {
+            query?: {
+                /** @description GB/T 2260 six-digit division code (0 = the nation). */
+                county?: number;
+                /** @description Target kind: `people` 人数 (persons), `money` 资金 (fen 分), `projects` 项目 (count of projects). */
+                kind?: "people" | "money" | "projects";
+                on?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of targets. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressTargetPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProgressTarget: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProgressTarget"];
+            };
+        };
+        responses: {
+            /** @description Set. */
+            201: {
+                headers: {
+                    location: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressTarget"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only the province sets targets. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county is not in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county already has a target of the kind for the period. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The period ends before it starts, or the done source does not measure the kind. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProgressTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The target. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressTargetDetail"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such target in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportProgress: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportProgress"];
+            };
+        };
+        responses: {
+            /** @description Reported. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressReportEntry"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such target of your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The target is measured by the system. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The day is outside the period or in the future. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProgressReport: {
+        parameters: {
+            query: {
+                /** @description Target kind: `people` 人数 (persons), `money` 资金 (fen 分), `projects` 项目 (count of projects). */
+                kind: "people" | "money" | "projects";
+                /** @description The day of the report (default today). */
+                on?: string;
+                /** @description Default: your own division. */
+                division?: number;
+                period_start?: string;
+                period_end?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoubleHalfReport"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The division is not in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The period ends before it starts. */
+            422: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
