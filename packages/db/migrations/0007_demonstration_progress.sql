@@ -82,12 +82,15 @@ CREATE TABLE village_collective_incomes (
 
 -- 双过半 targets: one per county, kind and period. `done_source` says where "done" comes from: the
 -- system (`projects_approved`: projects approved in the period; `funds_committed`: what those projects
--- committed) or the county's dated reports (`reported`, progress_reports below).
+-- committed; `funds_paid`: contractor payments made in the period; `investment_completed`: investment
+-- completed in the period by the projects' progress reports) or the county's dated reports (`reported`,
+-- progress_reports below).
 CREATE TABLE progress_targets (
   division_code integer NOT NULL REFERENCES divisions (code),
   id uuid NOT NULL DEFAULT gen_random_uuid(),
   kind text NOT NULL CHECK (kind IN ('people', 'money', 'projects')),
-  done_source text NOT NULL CHECK (done_source IN ('reported', 'projects_approved', 'funds_committed')),
+  done_source text NOT NULL CHECK (done_source IN ('reported', 'projects_approved', 'funds_committed', 'funds_paid',
+    'investment_completed')),
   name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),
   period_start date NOT NULL,
   period_end date NOT NULL,
@@ -99,7 +102,7 @@ CREATE TABLE progress_targets (
   UNIQUE (division_code, kind, period_start, period_end),
   CHECK (period_end >= period_start),
   CHECK (done_source = 'reported' OR (kind = 'projects' AND done_source = 'projects_approved')
-         OR (kind = 'money' AND done_source = 'funds_committed'))
+         OR (kind = 'money' AND done_source IN ('funds_committed', 'funds_paid', 'investment_completed')))
 );
 CREATE INDEX progress_targets_id_idx ON progress_targets (id);
 

@@ -5367,11 +5367,11 @@ export interface components {
              */
             kind: "people" | "money" | "projects";
             /**
-             * @description Where "done" comes from: `projects_approved` (projects kind) counts the county’s projects approved from the period start through the report day and still approved or beyond; `funds_committed` (money kind) sums what those projects committed against the county’s fund balances; `reported` (any kind) is the latest figure the county reported (POST /v1/progress-targets/{id}/reports) dated on or before the report day. Default: the system’s measure for projects and money, `reported` for people.
+             * @description Where "done" comes from: `projects_approved` (projects kind) counts the county’s projects approved from the period start through the report day and still approved or beyond; `funds_committed` (money kind) sums what those projects committed against the county’s fund balances; `funds_paid` (money kind) sums the county’s contractor payments dated in the period through the report day; `investment_completed` (money kind, the seed’s 完成投资) sums, over the county’s projects, the investment completed in the period by their cumulative progress reports; `reported` (any kind) is the latest figure the county reported (POST /v1/progress-targets/{id}/reports) dated on or before the report day. Default: the system’s measure for projects and money, `reported` for people.
              * @example reported
              * @enum {string}
              */
-            done_source: "reported" | "projects_approved" | "funds_committed";
+            done_source: "reported" | "projects_approved" | "funds_committed" | "funds_paid" | "investment_completed";
             name: string;
             /** @example 2013-01-01 */
             period_start: string;
@@ -5416,11 +5416,11 @@ export interface components {
              */
             kind: "people" | "money" | "projects";
             /**
-             * @description Where "done" comes from: `projects_approved` (projects kind) counts the county’s projects approved from the period start through the report day and still approved or beyond; `funds_committed` (money kind) sums what those projects committed against the county’s fund balances; `reported` (any kind) is the latest figure the county reported (POST /v1/progress-targets/{id}/reports) dated on or before the report day. Default: the system’s measure for projects and money, `reported` for people.
+             * @description Where "done" comes from: `projects_approved` (projects kind) counts the county’s projects approved from the period start through the report day and still approved or beyond; `funds_committed` (money kind) sums what those projects committed against the county’s fund balances; `funds_paid` (money kind) sums the county’s contractor payments dated in the period through the report day; `investment_completed` (money kind, the seed’s 完成投资) sums, over the county’s projects, the investment completed in the period by their cumulative progress reports; `reported` (any kind) is the latest figure the county reported (POST /v1/progress-targets/{id}/reports) dated on or before the report day. Default: the system’s measure for projects and money, `reported` for people.
              * @example reported
              * @enum {string}
              */
-            done_source?: "reported" | "projects_approved" | "funds_committed";
+            done_source?: "reported" | "projects_approved" | "funds_committed" | "funds_paid" | "investment_completed";
             /** @example 2013年后期扶持项目投资 */
             name: string;
             /**

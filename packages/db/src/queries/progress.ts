@@ -168,8 +168,18 @@ export interface TargetProgress extends ProgressTarget {
  * Targets of `kind` with exactly the period `start`..`end` in the range, each with what is done on `on`:
  * `reported`, the latest report dated on or before `on` (0 without one; the last entered wins a day);
  * `projects_approved`, the county's projects approved (UTC day of approval) from `start` through `on`
- * and still approved or beyond; `funds_committed`, what the lines of those same projects hold committed.
+ * and still approved or beyond; `funds_committed`, what the lines of those same projects hold committed;
+ * `funds_paid`, the county's contractor payments dated from `start` through `on`; `investment_completed`,
+ * per project of the county the cumulative investment of its latest progress report dated on or before
+ * `on` less that of its latest report before `start` (reports are cumulative).
  */
+/** A project's cumulative investment completed by its latest progress report matching `when` (0 without one). */
+const investmentAsOf = (
+  when: SQL,
+) => sql`coalesce((SELECT r.investment_completed_fen FROM project_progress_reports r
+    WHERE r.division_code = p.division_code AND r.project_id = p.id AND ${when}
+    ORDER BY r.reported_on DESC, r.seq DESC LIMIT 1), 0)`;
+
 export async function targetsWithDone(
   tx: Tx,
   f: { range: DivisionRange; kind: string; start: string; end: string; on: string },
@@ -184,6 +194,13 @@ export async function targetsWithDone(
             WHERE r.division_code = t.division_code AND r.target_id = t.id AND r.as_of <= ${f.on}::date
             ORDER BY r.as_of DESC, r.reported_at DESC, r.id DESC LIMIT 1), 0)
           WHEN 'projects_approved' THEN (SELECT count(*) FROM projects p WHERE ${approved})
+          WHEN 'funds_paid' THEN (SELECT coalesce(sum(pp.amount_fen), 0) FROM project_payments pp
+            WHERE pp.division_code = t.division_code
+              AND pp.paid_on BETWEEN t.period_start AND LEAST(t.period_end, ${f.on}::date))
+          WHEN 'investment_completed' THEN (SELECT coalesce(sum(
+              ${investmentAsOf(sql`r.reported_on <= LEAST(t.period_end, ${f.on}::date)`)}
+              - ${investmentAsOf(sql`r.reported_on < t.period_start`)}), 0)
+            FROM projects p WHERE p.division_code = t.division_code)
           ELSE (SELECT coalesce(sum(l.committed_fen), 0) FROM projects p JOIN project_funding_lines l
             ON l.division_code = p.division_code AND l.project_id = p.id WHERE ${approved})
         END)::text AS done_value

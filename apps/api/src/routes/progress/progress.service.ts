@@ -21,7 +21,13 @@ export type Context = Pick<ServiceContext, 'tx' | 'actor' | 'requestId' | 'now'>
 
 export const progressKinds = ['people', 'money', 'projects'] as const;
 export type ProgressKind = (typeof progressKinds)[number];
-export const doneSources = ['reported', 'projects_approved', 'funds_committed'] as const;
+export const doneSources = [
+  'reported',
+  'projects_approved',
+  'funds_committed',
+  'funds_paid',
+  'investment_completed',
+] as const;
 export type DoneSource = (typeof doneSources)[number];
 
 /** Where "done" comes from when the target does not say: what the system knows, else the county's reports. */
@@ -29,6 +35,13 @@ export const defaultDoneSource: Readonly<Record<ProgressKind, DoneSource>> = {
   people: 'reported',
   money: 'funds_committed',
   projects: 'projects_approved',
+};
+
+/** The sources that measure each kind: the county's reports always, else what the system knows of it. */
+const kindSources: Readonly<Record<ProgressKind, readonly DoneSource[]>> = {
+  people: ['reported'],
+  money: ['reported', 'funds_committed', 'funds_paid', 'investment_completed'],
+  projects: ['reported', 'projects_approved'],
 };
 
 /** A target the caller's scope sees, else 404. */
@@ -50,8 +63,8 @@ export interface TargetInput {
 
 /**
  * The province sets a county's 双过半 target of a kind for a period: one per county, kind and period
- * (409). `done_source` defaults to what the system knows (projects approved, funds committed); people
- * are always reported by the county. Audited in the county's trail.
+ * (409). `done_source` defaults to what the system knows (projects approved, funds committed; money may
+ * also be measured as paid or as investment completed); people are always reported by the county. Audited in the county's trail.
  */
 export async function createTarget(ctx: Context, input: TargetInput): Promise<ProgressTarget> {
   if (divisionLevel(ctx.actor.division) !== 'province') {
@@ -64,10 +77,10 @@ export async function createTarget(ctx: Context, input: TargetInput): Promise<Pr
     ]);
   }
   const doneSource = input.doneSource ?? defaultDoneSource[input.kind];
-  if (doneSource !== 'reported' && doneSource !== defaultDoneSource[input.kind]) {
+  if (!kindSources[input.kind].includes(doneSource)) {
     throw new ApiError(
       'unprocessable',
-      `A ${input.kind} target is done by \`reported\` or \`${defaultDoneSource[input.kind]}\`.`,
+      `A ${input.kind} target is done by ${kindSources[input.kind].map((k) => `\`${k}\``).join(', ')}.`,
       [{ field: 'done_source', message: `Does not measure ${input.kind}`, code: 'wrong_source' }],
     );
   }
