@@ -88,9 +88,7 @@ export function createApp(deps: AppDeps) {
   // request has no body (@hono/node-server never attaches one), so the limit would pass it anyway:
   // skipped, which spares every read the full Request object that reading `c.req.raw.body` builds.
   app.use('*', (c, next) =>
-    c.req.method === 'GET' ||
-    c.req.method === 'HEAD' ||
-    (c.req.method === 'POST' && isFileUpload(c.req.path))
+    c.req.method === 'GET' || c.req.method === 'HEAD' || (c.req.method === 'POST' && isFileUpload(c.req.path))
       ? next()
       : jsonBodyLimit(c, next),
   );
