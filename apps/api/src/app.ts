@@ -65,6 +65,7 @@ export function createApp(deps: AppDeps) {
     c.set('deps', deps);
     const started = performance.now();
     await next();
+    if (!deps.logger.isLevelEnabled('info')) return;
     deps.logger.info(
       {
         requestId: c.var.requestId,
@@ -85,9 +86,13 @@ export function createApp(deps: AppDeps) {
       throw new ApiError('payload_too_large', `Request bodies are limited to ${BODY_LIMIT_BYTES} bytes.`);
     },
   });
-  // File uploads stream into the database under their own cap (HOUFU_IMPORT_MAX_BYTES).
+  // File uploads stream into the database under their own cap (HOUFU_IMPORT_MAX_BYTES). A GET or HEAD
+  // request has no body (@hono/node-server never attaches one), so the limit would pass it anyway:
+  // skipped, which spares every read the full Request object that reading `c.req.raw.body` builds.
   app.use('*', (c, next) =>
-    c.req.method === 'POST' && isFileUpload(c.req.path) ? next() : jsonBodyLimit(c, next),
+    c.req.method === 'GET' || c.req.method === 'HEAD' || (c.req.method === 'POST' && isFileUpload(c.req.path))
+      ? next()
+      : jsonBodyLimit(c, next),
   );
   const tooLong = () => new HTTPException(504, { message: 'The request took too long.' });
   const requestTimeout = timeout(deps.config.HOUFU_REQUEST_TIMEOUT_MS, tooLong);

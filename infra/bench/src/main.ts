@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --size 1m|100k|20k|smoke] [--repeat 3]` — docs/performance.md.
+ * `npm run bench [-- --size 1m|100k|20k|smoke] [--repeat 3] [--only P5]` — docs/performance.md.
  *
  * Creates a scratch database `houfu_bench_<ts>` on the DATABASE_URL server (dropped at the end, also on
  * failure and SIGINT), builds the CLI bundle, generates a deterministic synthetic province (湖北省, its
@@ -57,6 +57,7 @@ const { values: args } = parseArgs({
     'load-seconds': { type: 'string' },
     'summary-calls': { type: 'string' },
     out: { type: 'string' },
+    only: { type: 'string' },
     'no-record': { type: 'boolean', default: false },
   },
   strict: true,
@@ -77,7 +78,21 @@ const counties = Number(
 const repeat = Number(args.repeat ?? (smoke ? 1 : 3));
 const loadSeconds = Number(args['load-seconds'] ?? (smoke ? 2 : 10));
 const summaryCalls = Number(args['summary-calls'] ?? (smoke ? 5 : 21));
-const record = !smoke && !args['no-record'];
+/**
+ * `--only P5` (or `P2,P3`): measure only these targets. The registry is always imported (P1's
+ * product phase, once per repetition only when P1 is selected); P3 and P4 need P2's batches, so P2
+ * runs (untimed figures still reported) when any of P2–P4 is asked for. A partial run is never
+ * appended to docs/ (as `--no-record`).
+ */
+const only = new Set(
+  (args.only ?? 'P1,P2,P3,P4,P5')
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean),
+);
+for (const id of only) if (!/^P[1-5]$/.test(id)) throw new Error(`--only: expected P1–P5 (got ${id})`);
+const partial = only.size < 5;
+const record = !smoke && !args['no-record'] && !partial;
 if (!(persons >= 100 && counties >= 1 && counties <= 100 && repeat >= 1 && repeat <= PERIODS.length)) {
   throw new Error(`need ≥ 100 persons, 1–100 counties and 1–${PERIODS.length} repetitions`);
 }
@@ -270,7 +285,9 @@ async function p1(
   const productTimes: number[] = [];
   const phases: Record<string, number>[] = [];
   const jobTimes: { uploadMs: number; jobsMs: number }[] = [];
-  for (let r = 0; r < repeat; r += 1) {
+  // Not selected (`--only`): one import, the registry the other targets need.
+  const reps = only.has('P1') ? repeat : 1;
+  for (let r = 0; r < reps; r += 1) {
     if (r > 0) {
       // The import creates the registry: every repetition starts from an empty database.
       await stopChild(server);
@@ -325,6 +342,7 @@ async function p1(
     SELECT kind, count(*)::int AS jobs,
            round(sum(extract(epoch FROM finished_at - started_at) * 1000))::float8 AS ms
     FROM jobs WHERE kind = 'registry.import' GROUP BY kind`;
+  if (!only.has('P1')) return { copyMode };
   results.push({
     id: 'P1',
     operation: `registry import of ${totalRows.toLocaleString('en')} persons, POST /v1/imports per county until the jobs succeed`,
@@ -886,16 +904,21 @@ async function main() {
 
   await startProduct();
   const { copyMode } = await p1(countyCodes, files, operators);
-  log('recording deaths and moves (not timed)');
-  const events = await recordEvents(operators);
-  await db()`ANALYZE`;
-  const batches = await p2(countyCodes, operators);
-  log('approving the first period’s batches (not timed)');
-  await approveAll(batches, operators, approvers);
-  await db()`ANALYZE`;
-  await p3(batches, operators);
-  await p4(provinceToken);
-  await p5(countyCodes[0] as number, operators.get(countyCodes[0] as number) as string);
+  let events: Awaited<ReturnType<typeof recordEvents>> | undefined;
+  if (only.has('P2') || only.has('P3') || only.has('P4')) {
+    log('recording deaths and moves (not timed)');
+    events = await recordEvents(operators);
+    await db()`ANALYZE`;
+    const batches = await p2(countyCodes, operators);
+    log('approving the first period’s batches (not timed)');
+    await approveAll(batches, operators, approvers);
+    await db()`ANALYZE`;
+    if (only.has('P3')) await p3(batches, operators);
+    if (only.has('P4')) await p4(provinceToken);
+  } else {
+    await db()`ANALYZE`;
+  }
+  if (only.has('P5')) await p5(countyCodes[0] as number, operators.get(countyCodes[0] as number) as string);
   await stopChild(server);
 
   const [pg] = await db()<{ v: string }[]>`SELECT version() AS v`;
@@ -916,6 +939,7 @@ async function main() {
     counties,
     province: PROVINCE,
     repeat,
+    only: [...only].sort(),
     load_seconds: loadSeconds,
     events,
     copy_baseline: copyMode,

@@ -76,7 +76,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
         TimeZone: 'UTC',
       },
     });
-    const orm = drizzlePostgres({ client, schema }) as unknown as Orm;
+    const orm = drizzlePostgres({ client: preparing(client), schema }) as unknown as Orm;
     return {
       kind: 'postgres',
       orm,
@@ -103,6 +103,59 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     },
     close: () => pglite.close(),
   };
+}
+
+/**
+ * Queries with more parameters than this are sent unnamed (multi-row inserts, long `IN` lists): their
+ * text varies with the row count, so preparing them would only fill each connection's statement cache.
+ */
+export const MAX_PREPARED_PARAMETERS = 64;
+
+/**
+ * The postgres.js client as drizzle should see it: every parameterised query is sent as a named
+ * prepared statement, cached per connection by postgres.js (as its own tagged queries are).
+ *
+ * drizzle passes `prepare: false` unless a query was given a name, and postgres.js then sends each
+ * parameterised query as Parse + Describe, waits for the answer, then Bind + Execute: two round trips
+ * per query. Prepared, a query is one round trip from its second use on a connection. Queries without
+ * parameters already take one round trip and keep drizzle's choice. Row-level security is unaffected:
+ * PostgreSQL re-plans a cached statement when the role changes, and the policies read the scope
+ * settings (`current_setting`) when the statement runs, not when it is planned.
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  const prepared = (sql: postgres.Sql): postgres.Sql =>
+    new Proxy(sql, {
+      get(target, key, receiver) {
+        if (key === 'unsafe') {
+          return (query: string, params?: unknown[], options?: { prepare?: boolean }) =>
+            target.unsafe(
+              query,
+              params as postgres.ParameterOrJSON<never>[],
+              params && params.length > 0 && params.length <= MAX_PREPARED_PARAMETERS
+                ? { ...options, prepare: true }
+                : options,
+            );
+        }
+        if (key === 'begin') {
+          return (...args: unknown[]) => {
+            const fn = args.pop() as (sql: postgres.Sql) => unknown;
+            return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: postgres.Sql) =>
+              fn(prepared(tx)),
+            );
+          };
+        }
+        if (key === 'savepoint') {
+          const savepoint = Reflect.get(target, key, receiver) as ((...a: unknown[]) => unknown) | undefined;
+          if (typeof savepoint !== 'function') return savepoint;
+          return (...args: unknown[]) => {
+            const fn = args.pop() as (sql: postgres.Sql) => unknown;
+            return savepoint(...args, (sp: postgres.Sql) => fn(prepared(sp)));
+          };
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+  return prepared(client);
 }
 
 /**

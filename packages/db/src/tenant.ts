@@ -13,12 +13,25 @@ export async function withTenant<T>(db: Database, scope: Scope, fn: (tx: Tx) => 
   const { lo, hi } = assertScope(scope);
   return db.orm.transaction(async (tx) => {
     if (db.assumeApiRole) await tx.execute(sql.raw(`SET LOCAL ROLE ${API_ROLE}`));
-    // Sent together: postgres.js pipelines them into one round trip.
-    await Promise.all([
-      tx.execute(sql.raw(`SET LOCAL app.scope_lo = '${lo}'`)),
-      tx.execute(sql.raw(`SET LOCAL app.scope_hi = '${hi}'`)),
-    ]);
-    return fn(tx as Tx);
+    // Both settings in one statement (`set_config(…, true)` is SET LOCAL), parameterised so that it is
+    // prepared once per connection.
+    // drizzle sends a query when it is first awaited: `.then` sends this one now, before `fn` runs.
+    const scoped = tx
+      .execute(
+        sql`SELECT set_config('app.scope_lo', ${String(lo)}, true), set_config('app.scope_hi', ${String(hi)}, true)`,
+      )
+      .then(() => undefined);
+    if (db.kind === 'pglite') {
+      await scoped;
+      return fn(tx as Tx);
+    }
+    // postgres.js: not waited for, so the request's first query follows it in the same round trip.
+    // The connection runs statements in the order they were sent, so every query of `fn` runs after
+    // the scope is set; should setting it fail, the transaction is aborted, every later statement
+    // fails and the transaction rolls back (postgres.js also rethrows a transaction's first failed
+    // query).
+    const [, result] = await Promise.all([scoped, fn(tx as Tx)]);
+    return result;
   });
 }
 

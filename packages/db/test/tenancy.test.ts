@@ -107,6 +107,46 @@ describe('row-level security', () => {
   });
 });
 
+describe('the scope is set before the first query of the transaction', () => {
+  const scoped = sql`SELECT current_setting('app.scope_lo', true) AS lo, current_setting('app.scope_hi', true) AS hi,
+                            (SELECT count(*)::int FROM localities WHERE code = ${codes.a}) AS n`;
+
+  it('on fresh and reused connections, with the first query sent at once or later, in parallel', async () => {
+    const url = process.env.DATABASE_URL;
+    // A fresh pool: the scope statement is not prepared yet on its connections at first.
+    const db = url ? await createDatabase({ url: apiDatabaseUrl(url), max: 3 }) : t.db;
+    try {
+      const run = (i: number) =>
+        withDivision(db, 420581, async (tx) => {
+          // Even requests query before any await; odd ones after one.
+          if (i % 2 === 1) await Promise.resolve();
+          return rowsOf<{ lo: string; hi: string; n: number }>(await tx.execute(scoped))[0];
+        });
+      const seen = await Promise.all(Array.from({ length: 12 }, (_, i) => run(i)));
+      for (const row of seen) expect(row).toEqual({ lo: '420581', hi: '420581', n: 1 });
+    } finally {
+      if (db !== t.db) await db.close();
+    }
+  });
+
+  it.runIf(usingPostgres())('a failed scope statement fails and rolls back the transaction', async () => {
+    const url = process.env.DATABASE_URL ?? '';
+    const db = await createDatabase({ url: apiDatabaseUrl(url), max: 1 });
+    try {
+      // Sent as withTenant sends the scope and the first query (pipelined, the first not waited for):
+      // when the first fails, the transaction fails with its error and rolls back.
+      const failing = db.orm.transaction(async (tx) => {
+        const first = tx.execute(sql`SELECT set_config('app.scope_lo', ${'x'}, true), 1/0`).then(() => 1);
+        const second = tx.execute(sql`SELECT count(*)::int AS n FROM localities`).then(rowsOf);
+        return Promise.all([first, second]);
+      });
+      await expect(failing).rejects.toThrow(/Failed query: SELECT set_config/);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 const asApi = async <T>(statement: string): Promise<T[]> =>
   withDivision(t.db, 420581, async (tx) => rowsOf<T>(await tx.execute(sql.raw(statement))));
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
+import { reusableSelect } from '../reusable.js';
 import {
   households,
   localities,
@@ -191,11 +192,27 @@ export async function listPersons(tx: Tx, f: PersonFilter): Promise<PersonView[]
 }
 
 /** One person by id, whichever county of the caller's scope registered them. */
+/** The unlocked read, built once (GET by id is the hottest path: see reusableSelect). */
+const selectPerson = reusableSelect((tx: Tx) =>
+  tx
+    .select(personView)
+    .from(persons)
+    .innerJoin(
+      households,
+      and(eq(households.divisionCode, persons.divisionCode), eq(households.id, persons.householdId)),
+    )
+    .where(eq(persons.id, sql.placeholder('id'))),
+);
+
 export async function getPerson(
   tx: Tx,
   id: string,
   options: { lock?: boolean } = {},
 ): Promise<PersonView | undefined> {
+  if (!options.lock) {
+    const [row] = await selectPerson(tx, { id });
+    return row ? toView(row) : undefined;
+  }
   const query = tx
     .select(personView)
     .from(persons)
@@ -204,7 +221,7 @@ export async function getPerson(
       and(eq(households.divisionCode, persons.divisionCode), eq(households.id, persons.householdId)),
     )
     .where(eq(persons.id, id));
-  const [row] = options.lock ? await query.for('update', { of: persons }) : await query;
+  const [row] = await query.for('update', { of: persons });
   return row ? toView(row) : undefined;
 }
 
