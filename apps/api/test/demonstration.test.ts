@@ -13,10 +13,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rowsOf } from '@houfu/db';
-import type { Role } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, fields, makeTownship, problem, type TestApp } from './helpers.js';
+import {
+  createTestApp,
+  fields,
+  freshCities,
+  makeTownship,
+  ok,
+  problem,
+  type TestApp,
+  tokenCache,
+} from './helpers.js';
 
 interface Village {
   id: string;
@@ -76,51 +84,7 @@ const WAN = 1_000_000; // 1万 yuan in fen
 const QUOTA = 2;
 const MIN_SHARE = 60;
 
-/** Two cities of one province where nobody has data or stored policy, away from other files' provinces. */
-async function freshCities(): Promise<[number, number[], number[]]> {
-  const rows = rowsOf<{ province: number; city: number; counties: number[] }>(
-    await t.admin.orm.execute(sql`
-      WITH used AS (
-        SELECT DISTINCT division_code / 10000 AS p FROM localities
-        UNION SELECT DISTINCT division_code / 10000 FROM persons
-        UNION SELECT DISTINCT division_code / 10000 FROM projects
-        UNION SELECT DISTINCT division_code / 10000 FROM fund_allocations
-        UNION SELECT DISTINCT division_code / 10000 FROM demonstration_villages
-        UNION SELECT DISTINCT division_code / 10000 FROM progress_targets
-        UNION SELECT DISTINCT division_code / 10000 FROM policy_overrides
-      ), cities AS (
-        SELECT c.code / 10000 * 10000 AS province, c.code AS city,
-               (SELECT array_agg(d.code ORDER BY d.code) FROM divisions d
-                 WHERE d.level = 'county' AND d.code / 100 * 100 = c.code) AS counties
-        FROM divisions c
-        WHERE c.level = 'city' AND (c.code / 100) % 100 <> 90 AND c.code / 10000 NOT IN (11, 36, 42, 53, 65)
-          AND c.code / 10000 NOT IN (SELECT p FROM used)
-      ), eligible AS (
-        SELECT * FROM cities WHERE cardinality(counties) >= 3
-      ), pick AS (
-        SELECT province FROM eligible GROUP BY province HAVING count(*) >= 2 ORDER BY random() LIMIT 1
-      )
-      SELECT province, city, counties FROM eligible WHERE province = (SELECT province FROM pick)
-      ORDER BY random() LIMIT 2`),
-  );
-  expect(rows).toHaveLength(2);
-  const [a, b] = rows.map((r) => (Array.isArray(r.counties) ? r.counties.map(Number) : [])) as [
-    number[],
-    number[],
-  ];
-  return [Number(rows[0]?.province), a, b];
-}
-
-const tokens = new Map<string, Promise<string>>();
-function token(division: number, roles: Role[], sub: string): Promise<string> {
-  const key = `${division}|${roles.join(',')}|${sub}`;
-  let value = tokens.get(key);
-  if (!value) {
-    value = t.token(division, roles, sub);
-    tokens.set(key, value);
-  }
-  return value;
-}
+const token = tokenCache(() => t);
 const clerk = (county: number) => token(county, ['county_operator'], `user:demo:clerk:${county}`);
 const countyApprover = (county: number) => token(county, ['county_approver'], `user:demo:approver:${county}`);
 const cityReviewer = (city: number) => token(city, ['city_reviewer'], `user:demo:city:${city}`);
@@ -129,12 +93,6 @@ const provinceAdmin = (province: number) =>
 
 const call = (method: string, path: string, as: string, body?: unknown) =>
   t.call(method, path, { token: as, ...(body === undefined ? {} : { body }) });
-
-async function ok<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
 
 async function setOverride(parameter: string, from: string, value: unknown) {
   const res = await call(
@@ -149,7 +107,10 @@ async function setOverride(parameter: string, from: string, value: unknown) {
 
 beforeAll(async () => {
   t = await createTestApp();
-  const [province, first, second] = await freshCities();
+  const {
+    province,
+    counties: [first, second],
+  } = await freshCities(t);
   PROVINCE = province;
   [HAPPY, ERRORS, RACE] = first as [number, number, number];
   CITY = HAPPY - (HAPPY % 100);

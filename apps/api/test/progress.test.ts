@@ -11,10 +11,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rowsOf } from '@houfu/db';
-import type { Role } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, fields, makeTownship, problem, type TestApp } from './helpers.js';
+import {
+  createTestApp,
+  fields,
+  freshCities,
+  makeTownship,
+  ok,
+  problem,
+  type TestApp,
+  tokenCache,
+} from './helpers.js';
 
 interface Target {
   id: string;
@@ -68,47 +76,7 @@ const TODAY = new Date().toISOString().slice(0, 10);
 const shift = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const SEED = { start: '2013-01-01', end: '2013-12-31', mid: '2013-07-03' };
 
-async function freshCities(): Promise<[number, number[], number[]]> {
-  const rows = rowsOf<{ province: number; city: number; counties: number[] }>(
-    await t.admin.orm.execute(sql`
-      WITH used AS (
-        SELECT DISTINCT division_code / 10000 AS p FROM projects
-        UNION SELECT DISTINCT division_code / 10000 FROM fund_allocations
-        UNION SELECT DISTINCT division_code / 10000 FROM progress_targets
-        UNION SELECT DISTINCT division_code / 10000 FROM policy_overrides
-      ), cities AS (
-        SELECT c.code / 10000 * 10000 AS province, c.code AS city,
-               (SELECT array_agg(d.code ORDER BY d.code) FROM divisions d
-                 WHERE d.level = 'county' AND d.code / 100 * 100 = c.code) AS counties
-        FROM divisions c
-        WHERE c.level = 'city' AND (c.code / 100) % 100 <> 90 AND c.code / 10000 NOT IN (11, 36, 42, 53, 65)
-          AND c.code / 10000 NOT IN (SELECT p FROM used)
-      ), eligible AS (
-        SELECT * FROM cities WHERE cardinality(counties) >= 2
-      ), pick AS (
-        SELECT province FROM eligible GROUP BY province HAVING count(*) >= 2 ORDER BY random() LIMIT 1
-      )
-      SELECT province, city, counties FROM eligible WHERE province = (SELECT province FROM pick)
-      ORDER BY random() LIMIT 2`),
-  );
-  expect(rows).toHaveLength(2);
-  const [a, b] = rows.map((r) => (Array.isArray(r.counties) ? r.counties.map(Number) : [])) as [
-    number[],
-    number[],
-  ];
-  return [Number(rows[0]?.province), a, b];
-}
-
-const tokens = new Map<string, Promise<string>>();
-function token(division: number, roles: Role[], sub: string): Promise<string> {
-  const key = `${division}|${roles.join(',')}|${sub}`;
-  let value = tokens.get(key);
-  if (!value) {
-    value = t.token(division, roles, sub);
-    tokens.set(key, value);
-  }
-  return value;
-}
+const token = tokenCache(() => t);
 const clerk = (county: number) => token(county, ['county_operator'], `user:progress:clerk:${county}`);
 const cityReviewer = (city: number) => token(city, ['city_reviewer'], `user:progress:city:${city}`);
 const provinceAdmin = (province: number) =>
@@ -122,15 +90,12 @@ const call = (
   headers: Record<string, string> = {},
 ) => t.call(method, path, { token: as, ...(body === undefined ? {} : { body }), headers });
 
-async function ok<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
-
 beforeAll(async () => {
   t = await createTestApp();
-  const [province, first, second] = await freshCities();
+  const {
+    province,
+    counties: [first, second],
+  } = await freshCities(t, 2);
   PROVINCE = province;
   [A, B] = first as [number, number];
   D = second[0] as number;

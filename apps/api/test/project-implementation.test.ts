@@ -14,10 +14,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rowsOf } from '@houfu/db';
-import { acceptanceChecks, type Role } from '@houfu/domain';
+import { acceptanceChecks } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, fields, makeTownship, problem, type TestApp } from './helpers.js';
+import {
+  createTestApp,
+  fields,
+  freshCities,
+  makeTownship,
+  ok,
+  problem,
+  type TestApp,
+  tokenCache,
+} from './helpers.js';
 
 interface Line {
   id: string;
@@ -106,50 +115,7 @@ const YEAR = new Date().getUTCFullYear();
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 const WAN = 1_000_000; // 1万 yuan in fen
 
-/** Five counties in two cities of one province where nobody has data (as projects.test.ts picks them). */
-async function freshCounties(): Promise<[number[], number[]]> {
-  const rows = rowsOf<{ province: number; city: number; counties: number[] }>(
-    await t.admin.orm.execute(sql`
-      WITH used AS (
-        SELECT DISTINCT division_code / 100 AS city FROM localities
-        UNION SELECT DISTINCT division_code / 100 FROM persons
-        UNION SELECT DISTINCT division_code / 100 FROM payment_batches
-        UNION SELECT DISTINCT division_code / 100 FROM projects
-        UNION SELECT DISTINCT division_code / 100 FROM fund_allocations
-      ), cities AS (
-        SELECT c.code / 10000 * 10000 AS province, c.code AS city,
-               (SELECT array_agg(d.code ORDER BY d.code) FROM divisions d
-                 WHERE d.level = 'county' AND d.code / 100 * 100 = c.code) AS counties
-        FROM divisions c
-        WHERE c.level = 'city' AND (c.code / 100) % 100 <> 90 AND c.code / 10000 NOT IN (11, 36, 42, 53, 65)
-          AND c.code / 100 NOT IN (SELECT city FROM used)
-          AND NOT EXISTS (SELECT 1 FROM policy_overrides o WHERE o.division_code = c.code / 10000 * 10000)
-      ), eligible AS (
-        SELECT * FROM cities WHERE cardinality(counties) >= 3
-      ), pick AS (
-        SELECT province FROM eligible GROUP BY province HAVING count(*) >= 2 ORDER BY random() LIMIT 1
-      )
-      SELECT province, city, counties FROM eligible WHERE province = (SELECT province FROM pick)
-      ORDER BY random() LIMIT 2`),
-  );
-  expect(rows).toHaveLength(2);
-  const [a, b] = rows.map((r) => (Array.isArray(r.counties) ? r.counties.map(Number) : [])) as [
-    number[],
-    number[],
-  ];
-  return [a, b];
-}
-
-const tokens = new Map<string, Promise<string>>();
-function token(division: number, roles: Role[], sub: string): Promise<string> {
-  const key = `${division}|${roles.join(',')}|${sub}`;
-  let value = tokens.get(key);
-  if (!value) {
-    value = t.token(division, roles, sub);
-    tokens.set(key, value);
-  }
-  return value;
-}
+const token = tokenCache(() => t);
 const clerk = (county: number) => token(county, ['county_operator'], `user:impl:clerk:${county}`);
 const countyApprover = (county: number) => token(county, ['county_approver'], `user:impl:approver:${county}`);
 const cityReviewer = (code: number) =>
@@ -159,7 +125,9 @@ const provinceAdmin = (code: number) =>
 
 beforeAll(async () => {
   t = await createTestApp();
-  const [first, second] = await freshCounties();
+  const {
+    counties: [first, second],
+  } = await freshCities(t);
   [HAPPY, ERRORS, FLAGS] = first as [number, number, number];
   [RACE, OTHER] = second as [number, number];
   for (const county of [HAPPY, ERRORS, FLAGS, RACE, OTHER]) {
@@ -180,12 +148,6 @@ const call = (
   body?: unknown,
   headers: Record<string, string> = {},
 ) => t.call(method, path, { token: as, ...(body === undefined ? {} : { body }), headers });
-
-async function ok<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
 
 const village = (county: number, i = 0) => villages.get(county)?.[i] as number;
 
