@@ -50,6 +50,11 @@ export const openApiConfig: Parameters<AppOpenAPI['getOpenAPI31Document']>[0] = 
       description:
         '后扶项目: post-support projects, their funding lines and approval route; fund allocations 资金下达 and county balances 资金结存.',
     },
+    {
+      name: 'vocational-aid',
+      description:
+        '移民子女职业教育资助: vocational education aid for migrants’ children — application, village posting, township review, county payment.',
+    },
     { name: 'audit', description: '审计: the append-only, hash-chained audit trail.' },
     { name: 'system', description: 'Health and keys.' },
   ],

@@ -46,6 +46,12 @@ export const permissions = [
   'projects:review',
   /** Allocate 下达 post-support, Three Gorges and small-reservoir funds to a county (the province, or the nation). */
   'funds:allocate',
+  /** 移民子女职业教育资助: read vocational education aid applications (child ID masked) and their steps. */
+  'aid:read',
+  /** Enter aid applications and record the village posting and the township's review (county clerks). */
+  'aid:write',
+  /** Record the county's payment 县级发放 of an aid application, within the province's limits. */
+  'aid:pay',
 ] as const;
 /** One permission name. */
 export type Permission = (typeof permissions)[number];
@@ -101,6 +107,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'projects:read',
       'projects:write',
+      'aid:read',
+      'aid:write',
     ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
@@ -120,6 +128,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:approve',
       'policy:read',
       'projects:read',
+      'aid:read',
+      'aid:pay',
     ],
     description: 'County bureau approver: reviews the county clerks’ work and reads its audit trail.',
   }),
@@ -137,6 +147,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'policy:read',
       'projects:read',
+      'aid:read',
       'projects:review',
     ],
     description: 'City bureau reviewer: reads the data and audit trail of the counties in the city.',
@@ -157,6 +168,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'policy:write',
       'projects:read',
+      'aid:read',
       'projects:review',
       'funds:allocate',
     ],
@@ -177,6 +189,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'policy:read',
       'projects:read',
+      'aid:read',
       'funds:allocate',
     ],
     description: 'National administrator: oversees all provinces and verifies audit-chain integrity.',
@@ -195,6 +208,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'policy:read',
       'projects:read',
+      'aid:read',
     ],
     description:
       'Audit and supervision officer at any level: reads data and verifies the audit trail, never writes.',

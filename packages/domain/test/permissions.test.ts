@@ -33,7 +33,9 @@ describe('roleDefinitions', () => {
         'subsidy:export',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:write',
+        'aid:write',
       ],
     ],
     [
@@ -50,8 +52,10 @@ describe('roleDefinitions', () => {
         'jobs:read',
         'subsidy:read',
         'subsidy:approve',
+        'aid:pay',
         'policy:read',
         'projects:read',
+        'aid:read',
       ],
     ],
     [
@@ -68,6 +72,7 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:review',
       ],
     ],
@@ -87,6 +92,7 @@ describe('roleDefinitions', () => {
         'policy:read',
         'policy:write',
         'projects:read',
+        'aid:read',
         'projects:review',
         'funds:allocate',
       ],
@@ -106,6 +112,7 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
         'funds:allocate',
       ],
     ],
@@ -123,6 +130,7 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
       ],
     ],
   ])('%s is %s at %j with %j', (role, label, levels, perms) => {
@@ -197,6 +205,26 @@ describe('project and fund permissions', () => {
   });
 });
 
+describe('vocational education aid permissions', () => {
+  it.each<[Permission, Role[]]>([
+    [
+      'aid:read',
+      ['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'national_admin', 'auditor'],
+    ],
+    ['aid:write', ['county_operator']],
+    ['aid:pay', ['county_approver']],
+  ])('%s is held by exactly %j', (permission, holders) => {
+    expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
+  });
+
+  it('no role both enters an application and pays it', () => {
+    for (const r of roles) {
+      const p = roleDefinitions[r].permissions;
+      expect(p.includes('aid:write') && p.includes('aid:pay'), r).toBe(false);
+    }
+  });
+});
+
 describe('permissionsForRoles', () => {
   it.each<[Role[], Permission[]]>([
     [[], []],
@@ -215,7 +243,9 @@ describe('permissionsForRoles', () => {
         'subsidy:export',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:write',
+        'aid:write',
       ],
     ],
     [
@@ -233,10 +263,13 @@ describe('permissionsForRoles', () => {
         'subsidy:read',
         'subsidy:prepare',
         'subsidy:approve',
+        'aid:pay',
         'subsidy:export',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:write',
+        'aid:write',
       ],
     ],
     [
@@ -251,6 +284,7 @@ describe('permissionsForRoles', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:review',
       ],
     ],
@@ -266,6 +300,7 @@ describe('permissionsForRoles', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
       ],
     ],
     [['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'auditor'], [...permissions]],
