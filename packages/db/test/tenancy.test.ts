@@ -219,6 +219,7 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'project_reviews',
         'fund_allocations',
         'fund_balances',
+        'vocational_aid_applications',
         ...crossCounty,
       ].sort(),
     );
