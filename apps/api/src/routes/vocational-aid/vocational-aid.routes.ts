@@ -7,7 +7,7 @@ import {
   vocationalLevels,
 } from '@houfu/domain';
 import { pageQuery, pageSchema } from '../../lib/pagination.js';
-import { divisionCodeParam, idParam, isoDate, plainText } from '../../lib/params.js';
+import { divisionCodeParam, idParam, isoDate, plainText, uuid } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
 
@@ -74,7 +74,7 @@ const CreateSchema = z
     }),
     child_name: plainText(50).openapi({ example: '李小明', description: '子女姓名.' }),
     child_national_id: childNationalId,
-    parent_person_id: z.uuid().nullable().optional().openapi({
+    parent_person_id: uuid().nullable().optional().openapi({
       example: EXAMPLE_ID,
       description:
         'The migrant parent 移民父母, a person registered in your county. Required while the province’s rule `requiresRegisteredMigrantParent` is on.',
