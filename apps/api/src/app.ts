@@ -28,6 +28,7 @@ import progress from './routes/progress/progress.index.js';
 import projects from './routes/projects/projects.index.js';
 import registry from './routes/registry/registry.index.js';
 import system from './routes/system/system.index.js';
+import vocationalAid from './routes/vocational-aid/vocational-aid.index.js';
 
 /** JSON bodies are capped at 1 MiB (uploads will have their own streaming routes). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -121,6 +122,7 @@ export function createApp(deps: AppDeps) {
     projects,
     demonstration,
     progress,
+    vocationalAid,
     audit,
   ] as const;
   for (const r of routes) app.route('/', r);

@@ -60,6 +60,11 @@ export const openApiConfig: Parameters<AppOpenAPI['getOpenAPI31Document']>[0] = 
       description:
         '双过半: the counties’ progress targets, their reported figures and the report per division.',
     },
+    {
+      name: 'vocational-aid',
+      description:
+        '移民子女职业教育资助: vocational education aid for migrants’ children — application, village posting, township review, county payment.',
+    },
     { name: 'audit', description: '审计: the append-only, hash-chained audit trail.' },
     { name: 'system', description: 'Health and keys.' },
   ],

@@ -361,6 +361,31 @@ beforeAll(async () => {
     missing: randomUUID(),
     owner: OWNER,
   };
+
+  // A vocational education aid application of the county, for a child of the registered person.
+  const childName = `隔离子女${run}`;
+  const birth = new Date(Date.now() - 16 * 365.25 * 86_400_000).toISOString().slice(0, 10);
+  const aid = await t.call('POST', '/v1/vocational-aid-applications', {
+    token: operator,
+    body: {
+      village_code: village,
+      child_name: childName,
+      child_national_id: makeNationalId(OWNER, birth),
+      parent_person_id: person.id,
+      school: `隔离职校${run}`,
+      level: 'secondary',
+      school_year: 2026,
+      recognised_cost_fen: 600_000,
+      requested_fen: 200_000,
+    },
+  });
+  expect(aid.status, await aid.clone().text()).toBe(201);
+  fixtures['/v1/vocational-aid-applications'] = {
+    id: ((await aid.json()) as { id: string }).id,
+    identifying: [childName, `隔离职校${run}`],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
 });
 afterAll(() => t.close());
 

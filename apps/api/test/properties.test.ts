@@ -14,6 +14,7 @@ import { openApiDocument } from '../src/index.js';
 import {
   createTestApp,
   makeDisbursement,
+  makeNationalId,
   makePerson,
   makeTownship,
   problem,
@@ -89,7 +90,72 @@ beforeAll(async () => {
   exampleOverrides['/v1/disbursements'] = { period: periods[2] };
   await projectFixtures(made.villages[0]?.code as number);
   await demonstrationFixtures(made.villages[0]?.code as number);
+  await aidFixtures(made.villages[0]?.code as number);
 });
+
+/**
+ * Vocational education aid applications in the states their steps need: one entered (posted), one
+ * posted (reviewed by the township), one approved by the township (paid); the parent a registered
+ * person of its own (other writes may record events of the persons fixture); a child to apply for.
+ */
+async function aidFixtures(village: number) {
+  const clerk = await t.token(COUNTY, ['county_operator'], 'user:properties:aid');
+  const parent = await makePerson(t, COUNTY, { village });
+  fixtures['aid parent'] = parent.id;
+  const today = new Date().toISOString().slice(0, 10);
+  const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+  const sixteen = daysAgo(16 * 366);
+  const base = {
+    village_code: village,
+    child_name: '属性测试子女',
+    parent_person_id: parent.id,
+    school: '职业教育中心',
+    level: 'secondary',
+    school_year: 2026,
+    recognised_cost_fen: 600_000,
+    requested_fen: 200_000,
+  };
+  const must = async (res: Response, status = 200) => {
+    expect(res.status, await res.clone().text()).toBe(status);
+    return (await res.json()) as { id: string };
+  };
+  const make = async () =>
+    must(
+      await t.call('POST', '/v1/vocational-aid-applications', {
+        token: clerk,
+        body: { ...base, child_national_id: makeNationalId(COUNTY, sixteen) },
+      }),
+      201,
+    );
+  const step = (id: string, action: string, body: unknown) =>
+    t.call('POST', `/v1/vocational-aid-applications/${id}/${action}`, { token: clerk, body });
+  const posting = { posting_from: daysAgo(10), posting_to: daysAgo(3), posting_place: '村务公开栏' };
+  const review = { decision: 'approve', reviewer: '镇审核人', reviewed_on: today, comment: '同意' };
+  const entered = await make();
+  fixtures['/v1/vocational-aid-applications'] = entered.id;
+  concretePaths['/v1/vocational-aid-applications/{id}/posting'] =
+    `/v1/vocational-aid-applications/${entered.id}/posting`;
+  exampleOverrides['/v1/vocational-aid-applications/{id}/posting'] = posting;
+  const posted = await make();
+  await must(await step(posted.id, 'posting', posting));
+  concretePaths['/v1/vocational-aid-applications/{id}/township-review'] =
+    `/v1/vocational-aid-applications/${posted.id}/township-review`;
+  exampleOverrides['/v1/vocational-aid-applications/{id}/township-review'] = review;
+  const approved = await make();
+  await must(await step(approved.id, 'posting', posting));
+  await must(await step(approved.id, 'township-review', review));
+  concretePaths['/v1/vocational-aid-applications/{id}/payment'] =
+    `/v1/vocational-aid-applications/${approved.id}/payment`;
+  exampleOverrides['/v1/vocational-aid-applications/{id}/payment'] = {
+    amount_fen: 200_000,
+    paid_on: today,
+    reference: '属性测试〔2026〕1号',
+  };
+  exampleOverrides['/v1/vocational-aid-applications'] = {
+    ...base,
+    child_national_id: makeNationalId(COUNTY, sixteen),
+  };
+}
 
 /**
  * A demonstration village of the province's county to assess (applied by its clerk, with the
@@ -409,10 +475,14 @@ function plausible(property: Property) {
   return anyValue;
 }
 
+/** Id fields that name a resource of another collection than households: the fixture they take. */
+const idFixtures: Record<string, string> = { parent_person_id: 'aid parent' };
+const idFor = (field: string) => fixtures[idFixtures[field] ?? '/v1/households'];
+
 /** The documented example of each field (enums: the first value; ids: this county's), a random subset. */
 function examples(properties: Record<string, Property>, example?: Record<string, unknown>, concrete = false) {
   const known = Object.entries(properties).flatMap(([k, p]): [string, unknown][] => {
-    if (p.example !== undefined) return [[k, p.format === 'uuid' ? fixtures['/v1/households'] : p.example]];
+    if (p.example !== undefined) return [[k, p.format === 'uuid' ? idFor(k) : p.example]];
     if (p.enum) return [[k, p.enum[0]]];
     if (p.format === 'uuid' && k.startsWith('household')) return [[k, fixtures['/v1/households']]];
     return [];
@@ -422,7 +492,7 @@ function examples(properties: Record<string, Property>, example?: Record<string,
   const full = example
     ? Object.entries(example).map(([k, v]): [string, unknown] => [
         k,
-        properties[k]?.format === 'uuid' && !concrete ? fixtures['/v1/households'] : v,
+        properties[k]?.format === 'uuid' && !concrete ? idFor(k) : v,
       ])
     : known;
   return fc

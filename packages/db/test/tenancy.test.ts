@@ -268,6 +268,7 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'village_collective_incomes',
         'progress_targets',
         'progress_reports',
+        'vocational_aid_applications',
         ...crossCounty,
       ].sort(),
     );

@@ -58,6 +58,12 @@ export const permissions = [
   'progress:plan',
   /** Report what is done on the county's progress targets 进度上报 (county clerks). */
   'progress:report',
+  /** 移民子女职业教育资助: read vocational education aid applications (child ID masked) and their steps. */
+  'aid:read',
+  /** Enter aid applications and record the village posting and the township's review (county clerks). */
+  'aid:write',
+  /** Record the county's payment 县级发放 of an aid application, within the province's limits. */
+  'aid:pay',
 ] as const;
 /** One permission name. */
 export type Permission = (typeof permissions)[number];
@@ -117,6 +123,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'projects:accept',
       'demonstration:write',
       'progress:report',
+      'aid:read',
+      'aid:write',
     ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
@@ -136,6 +144,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:approve',
       'policy:read',
       'projects:read',
+      'aid:read',
+      'aid:pay',
     ],
     description: 'County bureau approver: reviews the county clerks’ work and reads its audit trail.',
   }),
@@ -153,6 +163,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'policy:read',
       'projects:read',
+      'aid:read',
       'projects:review',
       'projects:accept',
     ],
@@ -174,6 +185,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'policy:write',
       'projects:read',
+      'aid:read',
       'projects:review',
       'projects:accept',
       'funds:allocate',
@@ -197,6 +209,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'policy:read',
       'projects:read',
+      'aid:read',
       'funds:allocate',
     ],
     description: 'National administrator: oversees all provinces and verifies audit-chain integrity.',
@@ -215,6 +228,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'policy:read',
       'projects:read',
+      'aid:read',
     ],
     description:
       'Audit and supervision officer at any level: reads data and verifies the audit trail, never writes.',

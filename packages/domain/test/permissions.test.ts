@@ -33,11 +33,13 @@ describe('roleDefinitions', () => {
         'subsidy:export',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:write',
         'projects:pay',
         'projects:accept',
         'demonstration:write',
         'progress:report',
+        'aid:write',
       ],
     ],
     [
@@ -54,8 +56,10 @@ describe('roleDefinitions', () => {
         'jobs:read',
         'subsidy:read',
         'subsidy:approve',
+        'aid:pay',
         'policy:read',
         'projects:read',
+        'aid:read',
       ],
     ],
     [
@@ -72,6 +76,7 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:review',
         'projects:accept',
       ],
@@ -92,6 +97,7 @@ describe('roleDefinitions', () => {
         'policy:read',
         'policy:write',
         'projects:read',
+        'aid:read',
         'projects:review',
         'projects:accept',
         'funds:allocate',
@@ -114,6 +120,7 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
         'funds:allocate',
       ],
     ],
@@ -131,6 +138,7 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
       ],
     ],
   ])('%s is %s at %j with %j', (role, label, levels, perms) => {
@@ -219,6 +227,26 @@ describe('project and fund permissions', () => {
   });
 });
 
+describe('vocational education aid permissions', () => {
+  it.each<[Permission, Role[]]>([
+    [
+      'aid:read',
+      ['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'national_admin', 'auditor'],
+    ],
+    ['aid:write', ['county_operator']],
+    ['aid:pay', ['county_approver']],
+  ])('%s is held by exactly %j', (permission, holders) => {
+    expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
+  });
+
+  it('no role both enters an application and pays it', () => {
+    for (const r of roles) {
+      const p = roleDefinitions[r].permissions;
+      expect(p.includes('aid:write') && p.includes('aid:pay'), r).toBe(false);
+    }
+  });
+});
+
 describe('permissionsForRoles', () => {
   it.each<[Role[], Permission[]]>([
     [[], []],
@@ -237,11 +265,13 @@ describe('permissionsForRoles', () => {
         'subsidy:export',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:write',
         'projects:pay',
         'projects:accept',
         'demonstration:write',
         'progress:report',
+        'aid:write',
       ],
     ],
     [
@@ -259,14 +289,17 @@ describe('permissionsForRoles', () => {
         'subsidy:read',
         'subsidy:prepare',
         'subsidy:approve',
+        'aid:pay',
         'subsidy:export',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:write',
         'projects:pay',
         'projects:accept',
         'demonstration:write',
         'progress:report',
+        'aid:write',
       ],
     ],
     [
@@ -281,6 +314,7 @@ describe('permissionsForRoles', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
         'projects:review',
         'projects:accept',
       ],
@@ -297,6 +331,7 @@ describe('permissionsForRoles', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'aid:read',
       ],
     ],
     [['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'auditor'], [...permissions]],

@@ -1588,6 +1588,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/vocational-aid-applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List vocational education aid applications
+         * @description Applications of the counties in your scope, by county then oldest first; child ID numbers masked.
+         */
+        get: operations["listVocationalAidApplications"];
+        put?: never;
+        /**
+         * Enter a vocational education aid application
+         * @description 申请: a county clerk enters a child's application (status `applied`). The child's ID number is
+         *     validated (400 naming `child_national_id`), its birth date derived; it is stored sealed and hashed and
+         *     answered masked only. Every rule of the province's `training.vocational_aid` in force today is
+         *     checked: a registered migrant parent of the county (`not_migrant_child`), the age on today
+         *     (`age_below_minimum`, `age_above_maximum`), the school years already paid to the child in the
+         *     county (`already_aided_this_year`, `duration_exceeded`), the amount by level
+         *     (`amount_below_level_minimum`, `amount_above_level_maximum`) and the cost share (`cost_unknown`,
+         *     `amount_above_cost_share`): 422 naming the field and the rule. One live application per child and
+         *     school year in a county (409). Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createVocationalAidApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vocational-aid-applications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a vocational education aid application
+         * @description The application with its steps (posting, township review, payment); the child’s ID masked.
+         */
+        get: operations["getVocationalAidApplication"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vocational-aid-applications/{id}/posting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the village posting of an application
+         * @description applied → posted 村级公示: the first and last day of the public posting in the village, and where. Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["recordVocationalAidPosting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vocational-aid-applications/{id}/township-review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the township’s review of an application
+         * @description posted → township_reviewed 乡镇审核 (`approve`: the posting must have ended, `posting_not_ended`; reviewed on or after its last day) or → rejected 不予资助 (`reject`, with the reason in `comment`). The township has no account of its own: the county clerk records its review, naming the reviewer. The review day is not in the future. Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["recordVocationalAidTownshipReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vocational-aid-applications/{id}/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the county’s payment of an application
+         * @description township_reviewed → paid 县级发放, by the county approver (not the clerk who entered it). Every rule of `training.vocational_aid` (in force on the application date, age on that date) is checked again with the amount paid, and the years already paid to the child in the county are counted under the child’s lock, so two payments racing for one child cannot pass the year limits together: 422 naming `amount_fen` or `school_year` and the rule. Not above the amount applied for (`above_requested`); paid on a day between the township’s review and today. Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["payVocationalAidApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events/verification": {
         parameters: {
             query?: never;
@@ -1735,7 +1847,7 @@ export interface components {
              *       "localities:write"
              *     ]
              */
-            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "projects:pay" | "projects:accept" | "funds:allocate" | "demonstration:write" | "demonstration:assess" | "progress:plan" | "progress:report")[];
+            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "projects:pay" | "projects:accept" | "funds:allocate" | "demonstration:write" | "demonstration:assess" | "progress:plan" | "progress:report" | "aid:read" | "aid:write" | "aid:pay")[];
             /**
              * @description The division codes this caller can see (inclusive range).
              * @example {
@@ -5562,6 +5674,268 @@ export interface components {
             on_track: boolean;
             /** @description 双过半: at least half the time and at least half the target (exact). */
             double_half: boolean;
+        };
+        /** @description 移民子女职业教育资助申请: an application of a county, with its steps. */
+        VocationalAidApplication: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /**
+             * Format: int64
+             * @example 420581100000
+             */
+            township_code: number;
+            /**
+             * Format: int64
+             * @example 420581100201
+             */
+            village_code: number;
+            /** @example 李小明 */
+            child_name: string;
+            /**
+             * @description The child’s ID number, masked (never answered in full).
+             * @example 420581********0011
+             */
+            child_national_id_masked: string;
+            /**
+             * @description From the ID number.
+             * @example 2010-01-01
+             */
+            child_birth_date: string;
+            /**
+             * Format: int64
+             * @description Age in whole years on the application date.
+             * @example 16
+             */
+            child_age: number;
+            /** Format: uuid */
+            parent_person_id: string | null;
+            /** @example 李大山 */
+            parent_name: string | null;
+            /** @example 宜都市职业教育中心 */
+            school: string;
+            /**
+             * @description 职业教育层次: `secondary` 中等职业教育; `higher` 高等职业教育; `technician` 技工院校.
+             * @example secondary
+             * @enum {string}
+             */
+            level: "secondary" | "higher" | "technician";
+            /** @example 中等职业教育 */
+            level_label: string;
+            /**
+             * Format: int64
+             * @example 2026
+             */
+            school_year: number;
+            /**
+             * Format: int64
+             * @description Recognised yearly costs 认定费用. In fen 分 (1 yuan = 100 fen).
+             * @example 600000
+             */
+            recognised_cost_fen: number | null;
+            /**
+             * Format: int64
+             * @description Amount applied for. In fen 分 (1 yuan = 100 fen), positive.
+             * @example 200000
+             */
+            requested_fen: number;
+            /**
+             * @description Application date (the server’s day of entry).
+             * @example 2026-09-01
+             */
+            applied_on: string;
+            /**
+             * @description 办理状态: `applied` 已申请; `posted` 村级公示; `township_reviewed` 乡镇审核; `paid` 县级发放; `rejected` 不予资助.
+             * @enum {string}
+             */
+            status: "applied" | "posted" | "township_reviewed" | "paid" | "rejected";
+            /** @example 已申请 */
+            status_label: string;
+            /** @example 2026-09-01 */
+            posting_from: string | null;
+            /** @example 2026-09-07 */
+            posting_to: string | null;
+            posting_place: string | null;
+            township_reviewer: string | null;
+            township_reviewed_on: string | null;
+            township_comment: string | null;
+            /**
+             * Format: int64
+             * @description Amount paid 发放金额. In fen 分 (1 yuan = 100 fen).
+             * @example 200000
+             */
+            paid_fen: number | null;
+            paid_on: string | null;
+            payment_reference: string | null;
+            rejection_reason: string | null;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            version: number;
+            created_by: string;
+            created_at: string;
+            updated_by: string;
+            updated_at: string;
+            links: {
+                /** @example /v1/vocational-aid-applications/0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11 */
+                self: string;
+            };
+        };
+        /**
+         * @example {
+         *       "village_code": 420581100201,
+         *       "child_name": "李小明",
+         *       "child_national_id": "420581201001010011",
+         *       "parent_person_id": "0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11",
+         *       "school": "宜都市职业教育中心",
+         *       "level": "secondary",
+         *       "school_year": 2026,
+         *       "recognised_cost_fen": 600000,
+         *       "requested_fen": 200000
+         *     }
+         */
+        CreateVocationalAidApplication: {
+            /**
+             * Format: int64
+             * @description The child’s home village 村 (12 digits) in your county.
+             * @example 420581100201
+             */
+            village_code: number;
+            /**
+             * @description 子女姓名.
+             * @example 李小明
+             */
+            child_name: string;
+            /**
+             * @description The child’s 18-character resident ID number (GB 11643-1999): the birth date is derived from it; stored sealed and hashed, only ever answered masked.
+             * @example 420581201001010011
+             */
+            child_national_id: string;
+            /**
+             * Format: uuid
+             * @description The migrant parent 移民父母, a person registered in your county. Required while the province’s rule `requiresRegisteredMigrantParent` is on.
+             * @example 0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11
+             */
+            parent_person_id?: string | null;
+            /**
+             * @description 就读学校.
+             * @example 宜都市职业教育中心
+             */
+            school: string;
+            /**
+             * @description 职业教育层次: `secondary` 中等职业教育; `higher` 高等职业教育; `technician` 技工院校.
+             * @example secondary
+             * @enum {string}
+             */
+            level: "secondary" | "higher" | "technician";
+            /**
+             * Format: int32
+             * @description The school year aided, by its starting calendar year (`2026` = 2026–27 学年).
+             * @example 2026
+             */
+            school_year: number;
+            /**
+             * Format: int64
+             * @description Recognised yearly costs 认定费用 (tuition etc.), in fen; needed while the province caps the aid at a share of them.
+             * @example 600000
+             */
+            recognised_cost_fen?: number | null;
+            /**
+             * Format: int64
+             * @description The yearly amount applied for 申请金额. In fen 分 (1 yuan = 100 fen), positive.
+             * @example 200000
+             */
+            requested_fen: number;
+        };
+        VocationalAidApplicationPage: {
+            data: components["schemas"]["VocationalAidApplication"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "posting_from": "2026-09-01",
+         *       "posting_to": "2026-09-07",
+         *       "posting_place": "白水港村村务公开栏"
+         *     }
+         */
+        VocationalAidPosting: {
+            /**
+             * Format: date
+             * @description 公示: first day of the village posting.
+             * @example 2026-09-01
+             */
+            posting_from: string;
+            /**
+             * Format: date
+             * @description 公示: last day (inclusive).
+             * @example 2026-09-07
+             */
+            posting_to: string;
+            /** @example 白水港村村务公开栏 */
+            posting_place?: string | null;
+        };
+        /**
+         * @example {
+         *       "decision": "approve",
+         *       "reviewer": "王审核（潘家湾镇移民站）",
+         *       "reviewed_on": "2026-09-10",
+         *       "comment": "公示无异议，同意"
+         *     }
+         */
+        VocationalAidTownshipReview: {
+            /**
+             * @description `approve` 审核通过 (the posting must have ended); `reject` 不予资助 (a comment gives the reason).
+             * @example approve
+             * @enum {string}
+             */
+            decision: "approve" | "reject";
+            /**
+             * @description Who reviewed at the township 乡镇审核人 (the township has no account; the county clerk records it).
+             * @example 王审核（潘家湾镇移民站）
+             */
+            reviewer: string;
+            /**
+             * Format: date
+             * @description The day of the township’s review.
+             * @example 2026-09-10
+             */
+            reviewed_on: string;
+            /** @example 公示无异议，同意 */
+            comment?: string | null;
+        };
+        /**
+         * @example {
+         *       "amount_fen": 200000,
+         *       "paid_on": "2026-09-20",
+         *       "reference": "宜移资〔2026〕18号"
+         *     }
+         */
+        VocationalAidPayment: {
+            /**
+             * Format: int64
+             * @description The amount paid 发放金额: within the level’s range and cost share, not above the request. In fen 分 (1 yuan = 100 fen), positive.
+             * @example 200000
+             */
+            amount_fen: number;
+            /**
+             * Format: date
+             * @description The day of payment 发放日期.
+             * @example 2026-09-20
+             */
+            paid_on: string;
+            /**
+             * @description Payment voucher or document number.
+             * @example 宜移资〔2026〕18号
+             */
+            reference: string;
         };
         AuditVerification: {
             valid: boolean;
@@ -17924,6 +18298,845 @@ export interface operations {
                 };
             };
             /** @description The period ends before it starts. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listVocationalAidApplications: {
+        parameters: {
+            query?: {
+                /** @description One county. */
+                county?: number;
+                /** @description 办理状态: `applied` 已申请; `posted` 村级公示; `township_reviewed` 乡镇审核; `paid` 县级发放; `rejected` 不予资助. */
+                status?: "applied" | "posted" | "township_reviewed" | "paid" | "rejected";
+                school_year?: number;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of applications. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocationalAidApplicationPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createVocationalAidApplication: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVocationalAidApplication"];
+            };
+        };
+        responses: {
+            /** @description Entered. */
+            201: {
+                headers: {
+                    location: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocationalAidApplication"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk enters the county’s applications. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The child already has an application for this school year in the county. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rule of `training.vocational_aid` is not met, or the village or parent is not of the county. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getVocationalAidApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The application. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocationalAidApplication"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such application in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordVocationalAidPosting: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VocationalAidPosting"];
+            };
+        };
+        responses: {
+            /** @description Posted. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocationalAidApplication"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such application in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The application is not just entered (`applied`). */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The posting ends before it starts. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordVocationalAidTownshipReview: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VocationalAidTownshipReview"];
+            };
+        };
+        responses: {
+            /** @description Reviewed. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocationalAidApplication"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such application in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The application is not posted. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The posting has not ended, the dates do not fit, or a rejection gives no reason. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    payVocationalAidApplication: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VocationalAidPayment"];
+            };
+        };
+        responses: {
+            /** @description Paid. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocationalAidApplication"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such application in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The application is not approved by the township (or already paid). */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rule of `training.vocational_aid` is not met, or the amount or day does not fit. */
             422: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
