@@ -13,6 +13,7 @@ export * from './queries/policy.js';
 export * from './queries/projects.js';
 export * from './queries/registry.js';
 export * from './queries/subsidy.js';
+export * from './queries/training.js';
 export * as schema from './schema.js';
 export * from './sealing.js';
 export * from './seed.js';

@@ -219,6 +219,13 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'project_reviews',
         'fund_allocations',
         'fund_balances',
+        'training_plans',
+        'training_plan_lines',
+        'training_providers',
+        'training_calls',
+        'training_bids',
+        'training_sessions',
+        'training_session_persons',
         ...crossCounty,
       ].sort(),
     );
