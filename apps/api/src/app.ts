@@ -26,6 +26,7 @@ import policy from './routes/policy/policy.index.js';
 import projects from './routes/projects/projects.index.js';
 import registry from './routes/registry/registry.index.js';
 import system from './routes/system/system.index.js';
+import training from './routes/training/training.index.js';
 
 /** JSON bodies are capped at 1 MiB (uploads will have their own streaming routes). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps) {
     policy,
     disbursements,
     projects,
+    training,
     audit,
   ] as const;
   for (const r of routes) app.route('/', r);

@@ -50,6 +50,11 @@ export const openApiConfig: Parameters<AppOpenAPI['getOpenAPI31Document']>[0] = 
       description:
         '后扶项目: post-support projects, their funding lines and approval route; fund allocations 资金下达 and county balances 资金结存.',
     },
+    {
+      name: 'training',
+      description:
+        '移民培训: annual training plans and their approval route, providers 承训单位 and competitive selection, sessions against the approved budget, and the plan-vs-done report (双过半).',
+    },
     { name: 'audit', description: '审计: the append-only, hash-chained audit trail.' },
     { name: 'system', description: 'Health and keys.' },
   ],

@@ -46,6 +46,12 @@ export const permissions = [
   'projects:review',
   /** Allocate 下达 post-support, Three Gorges and small-reservoir funds to a county (the province, or the nation). */
   'funds:allocate',
+  /** 移民培训: read training plans, providers, calls for bids and their selection, sessions and the oversight report. */
+  'training:read',
+  /** Enter and edit the county's training plan, submit it, record providers, calls, bids, selections and sessions (county clerks). */
+  'training:write',
+  /** Act on a step of a training plan's approval route 审批 (review, approve, return, record); the step's level is checked per plan. */
+  'training:approve',
 ] as const;
 /** One permission name. */
 export type Permission = (typeof permissions)[number];
@@ -101,6 +107,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'projects:read',
       'projects:write',
+      'training:read',
+      'training:write',
     ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
@@ -120,6 +128,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:approve',
       'policy:read',
       'projects:read',
+      'training:read',
     ],
     description: 'County bureau approver: reviews the county clerks’ work and reads its audit trail.',
   }),
@@ -138,6 +147,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'projects:read',
       'projects:review',
+      'training:read',
+      'training:approve',
     ],
     description: 'City bureau reviewer: reads the data and audit trail of the counties in the city.',
   }),
@@ -159,6 +170,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'projects:read',
       'projects:review',
       'funds:allocate',
+      'training:read',
+      'training:approve',
     ],
     description: 'Provincial bureau administrator: oversees the province and verifies audit-chain integrity.',
   }),
@@ -178,6 +191,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'projects:read',
       'funds:allocate',
+      'training:read',
     ],
     description: 'National administrator: oversees all provinces and verifies audit-chain integrity.',
   }),
@@ -195,6 +209,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'subsidy:read',
       'policy:read',
       'projects:read',
+      'training:read',
     ],
     description:
       'Audit and supervision officer at any level: reads data and verifies the audit trail, never writes.',

@@ -34,6 +34,8 @@ describe('roleDefinitions', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'training:read',
+        'training:write',
       ],
     ],
     [
@@ -52,6 +54,7 @@ describe('roleDefinitions', () => {
         'subsidy:approve',
         'policy:read',
         'projects:read',
+        'training:read',
       ],
     ],
     [
@@ -69,6 +72,8 @@ describe('roleDefinitions', () => {
         'policy:read',
         'projects:read',
         'projects:review',
+        'training:read',
+        'training:approve',
       ],
     ],
     [
@@ -89,6 +94,8 @@ describe('roleDefinitions', () => {
         'projects:read',
         'projects:review',
         'funds:allocate',
+        'training:read',
+        'training:approve',
       ],
     ],
     [
@@ -107,6 +114,7 @@ describe('roleDefinitions', () => {
         'policy:read',
         'projects:read',
         'funds:allocate',
+        'training:read',
       ],
     ],
     [
@@ -123,6 +131,7 @@ describe('roleDefinitions', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'training:read',
       ],
     ],
   ])('%s is %s at %j with %j', (role, label, levels, perms) => {
@@ -197,6 +206,26 @@ describe('project and fund permissions', () => {
   });
 });
 
+describe('training permissions', () => {
+  it.each<[Permission, Role[]]>([
+    [
+      'training:read',
+      ['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'national_admin', 'auditor'],
+    ],
+    ['training:write', ['county_operator']],
+    ['training:approve', ['city_reviewer', 'province_admin']],
+  ])('%s is held by exactly %j', (permission, holders) => {
+    expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
+  });
+
+  it('no one both writes and approves training plans', () => {
+    for (const r of roles) {
+      const p = roleDefinitions[r].permissions;
+      expect(p.includes('training:write') && p.includes('training:approve'), r).toBe(false);
+    }
+  });
+});
+
 describe('permissionsForRoles', () => {
   it.each<[Role[], Permission[]]>([
     [[], []],
@@ -216,6 +245,8 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'training:read',
+        'training:write',
       ],
     ],
     [
@@ -237,6 +268,8 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'projects:write',
+        'training:read',
+        'training:write',
       ],
     ],
     [
@@ -252,6 +285,8 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'projects:review',
+        'training:read',
+        'training:approve',
       ],
     ],
     [
@@ -266,6 +301,7 @@ describe('permissionsForRoles', () => {
         'subsidy:read',
         'policy:read',
         'projects:read',
+        'training:read',
       ],
     ],
     [['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'auditor'], [...permissions]],
