@@ -243,7 +243,7 @@ function sessionBody(plan: Plan, cost: number, extra: Record<string, unknown> = 
   return {
     plan_id: plan.id,
     kind: 'practical_skills',
-    held_on: `${YEAR}-04-12`,
+    held_on: `${plan.year}-04-12`,
     place: '红花套镇农技站',
     course: '柑桔栽培',
     trainees: 50,
@@ -457,6 +457,9 @@ describe('budget rules on every write', () => {
     expect(codes(await problem(dear))).toEqual(['cost_per_trainee_above_cap']);
     const first = await ok<Session>(await session(ERRORS, sessionBody(plan, 2_000_000)), 201);
     expect(first).toMatchObject({ trainees: 50, cost_fen: 2_000_000 });
+    const otherYear = await session(ERRORS, sessionBody(plan, 10_000, { held_on: `${YEAR}-04-12` }));
+    expect(otherYear.status).toBe(422);
+    expect(fields(await problem(otherYear))).toEqual(['held_on']);
     // 3,000,000 budget − 2,000,000 spent: 1,000,000 left.
     const over = await session(ERRORS, sessionBody(plan, 1_000_001));
     expect(over.status).toBe(409);

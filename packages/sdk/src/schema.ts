@@ -16879,7 +16879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Above the per-trainee cap, an unknown person or provider, or no line of the kind. */
+            /** @description Above the per-trainee cap, outside the plan year, an unknown person or provider, or no line of the kind. */
             422: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];

@@ -654,7 +654,9 @@ provider must be of the county and, once a call of the kind is decided, one sele
     201: json(SessionSchema, 'Recorded.'),
     403: problem('Only a county clerk records sessions.'),
     409: problem('The plan is not approved, or the budget would be exceeded (`training_budget_exceeded`).'),
-    422: problem('Above the per-trainee cap, an unknown person or provider, or no line of the kind.'),
+    422: problem(
+      'Above the per-trainee cap, outside the plan year, an unknown person or provider, or no line of the kind.',
+    ),
   },
 });
 

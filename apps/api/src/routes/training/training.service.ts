@@ -659,6 +659,11 @@ export async function createSession(ctx: Context, input: SessionInput): Promise<
   requireCounty(ctx, 'Training sessions');
   const { plan, line } = await approvedLine(ctx, input.planId, input.kind);
   const label = trainingKindLabels[input.kind];
+  if (Number(input.heldOn.slice(0, 4)) !== plan.year) {
+    throw new ApiError('unprocessable', `A session of the ${plan.year} plan is held in ${plan.year}.`, [
+      { field: 'held_on', message: `Not in ${plan.year}`, code: 'outside_plan_year' },
+    ]);
+  }
   const rules = await loadPolicyValue(
     ctx.tx,
     trainingBudgetRulesParameter,
