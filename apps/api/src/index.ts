@@ -13,4 +13,5 @@ export { createImport } from './routes/imports/imports.service.js';
 export { createApiClient, revokeClient } from './routes/oauth/oauth.service.js';
 export { createPerson, recordPersonEvent } from './routes/persons/persons.service.js';
 export * as projectsService from './routes/projects/projects.service.js';
+export * as trainingService from './routes/training/training.service.js';
 export { type RunningServer, startServer } from './server.js';
