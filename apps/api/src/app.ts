@@ -28,6 +28,7 @@ import progress from './routes/progress/progress.index.js';
 import projects from './routes/projects/projects.index.js';
 import registry from './routes/registry/registry.index.js';
 import system from './routes/system/system.index.js';
+import training from './routes/training/training.index.js';
 import vocationalAid from './routes/vocational-aid/vocational-aid.index.js';
 
 /** JSON bodies are capped at 1 MiB (uploads will have their own streaming routes). */
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps) {
     demonstration,
     progress,
     vocationalAid,
+    training,
     audit,
   ] as const;
   for (const r of routes) app.route('/', r);

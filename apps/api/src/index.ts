@@ -14,4 +14,5 @@ export { createApiClient, revokeClient } from './routes/oauth/oauth.service.js';
 export { createPerson, recordPersonEvent } from './routes/persons/persons.service.js';
 export * as projectImplementationService from './routes/projects/project-implementation.service.js';
 export * as projectsService from './routes/projects/projects.service.js';
+export * as trainingService from './routes/training/training.service.js';
 export { type RunningServer, startServer } from './server.js';

@@ -65,6 +65,11 @@ export const openApiConfig: Parameters<AppOpenAPI['getOpenAPI31Document']>[0] = 
       description:
         '移民子女职业教育资助: vocational education aid for migrants’ children — application, village posting, township review, county payment.',
     },
+    {
+      name: 'training',
+      description:
+        '移民培训: annual training plans and their approval route, providers 承训单位 and competitive selection, sessions against the approved budget, and the plan-vs-done report (双过半).',
+    },
     { name: 'audit', description: '审计: the append-only, hash-chained audit trail.' },
     { name: 'system', description: 'Health and keys.' },
   ],

@@ -299,6 +299,86 @@ beforeAll(async () => {
     missing: randomUUID(),
     owner: OWNER,
   };
+  // An approved training plan of the county (in a year it has no plan yet), a call for bids and a session.
+  const usedYears = rowsOf<{ year: number }>(
+    await t.admin.orm.execute(sql`SELECT year FROM training_plans WHERE division_code = ${OWNER}`),
+  ).map((r) => Number(r.year));
+  const trainingYear = [...Array(90).keys()].map((i) => 2110 + i).find((y) => !usedYears.includes(y));
+  const planName = `隔离培训计划${run}`;
+  const madePlan = await t.call('POST', '/v1/training-plans', {
+    token: operator,
+    body: {
+      year: trainingYear,
+      name: planName,
+      lines: [
+        {
+          kind: 'practical_skills',
+          sessions: 2,
+          trainees: 100,
+          trainee_times: 200,
+          courses: ['柑桔'],
+          budget_fen: 1_000_000,
+        },
+      ],
+      funding_lines: [{ source: 'post_support', amount_fen: 1_000_000 }],
+    },
+  });
+  expect(madePlan.status, await madePlan.clone().text()).toBe(201);
+  const plan = (await madePlan.json()) as { id: string };
+  const cityReviewer = await t.token(OWNER_CITY, ['city_reviewer'], 'user:isolation:training-city');
+  for (const [path, as, body] of [
+    [`/v1/training-plans/${plan.id}/submit`, operator, undefined],
+    [`/v1/training-plans/${plan.id}/review`, cityReviewer, { action: 'approve' }],
+  ] as const) {
+    const res = await t.call('POST', path, { token: as, ...(body ? { body } : {}) });
+    expect(res.status, await res.clone().text()).toBe(200);
+  }
+  fixtures['/v1/training-plans'] = {
+    id: plan.id,
+    identifying: [planName],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
+  const callTitle = `隔离竞争性选择${run}`;
+  const madeCall = await t.call('POST', '/v1/training-calls', {
+    token: operator,
+    body: {
+      plan_id: plan.id,
+      kind: 'practical_skills',
+      title: callTitle,
+      trainees: 10,
+      budget_fen: 500_000,
+      providers: 1,
+    },
+  });
+  expect(madeCall.status, await madeCall.clone().text()).toBe(201);
+  fixtures['/v1/training-calls'] = {
+    id: ((await madeCall.json()) as { id: string }).id,
+    identifying: [callTitle],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
+  const sessionPlace = `隔离培训地点${run}`;
+  const madeSession = await t.call('POST', '/v1/training-sessions', {
+    token: operator,
+    body: {
+      plan_id: plan.id,
+      kind: 'practical_skills',
+      held_on: `${trainingYear}-03-01`,
+      place: sessionPlace,
+      course: '柑桔',
+      trainees: 10,
+      cost_fen: 100_000,
+    },
+  });
+  expect(madeSession.status, await madeSession.clone().text()).toBe(201);
+  fixtures['/v1/training-sessions'] = {
+    id: ((await madeSession.json()) as { id: string }).id,
+    identifying: [sessionPlace, plan.id],
+    missing: randomUUID(),
+    owner: OWNER,
+  };
+
   const allocated = await t.call('POST', '/v1/fund-allocations', {
     token: await t.token(420000, ['province_admin'], 'user:isolation:province'),
     body: {

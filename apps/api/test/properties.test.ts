@@ -5,7 +5,7 @@
  * problem+json and changes nothing — no audit record, which every mutation writes.
  */
 import { randomUUID } from 'node:crypto';
-import { detectConflicts, schema, withDivision } from '@houfu/db';
+import { detectConflicts, rowsOf, schema, withDivision } from '@houfu/db';
 import { type Permission, roleDefinitions, roles } from '@houfu/domain';
 import { eq, or, sql } from 'drizzle-orm';
 import fc from 'fast-check';
@@ -91,7 +91,106 @@ beforeAll(async () => {
   await projectFixtures(made.villages[0]?.code as number);
   await demonstrationFixtures(made.villages[0]?.code as number);
   await aidFixtures(made.villages[0]?.code as number);
+  await trainingFixtures();
 });
+
+/**
+ * Training plans in the states their writes need (in years the county has no plan yet): a draft
+ * (replaced), a draft (submitted), a submitted one (reviewed), an approved one (calls, sessions); a
+ * provider and an open call (bids).
+ */
+async function trainingFixtures() {
+  const clerk = await t.token(COUNTY, ['county_operator'], 'user:properties:training');
+  const city = await t.token(CITY, ['city_reviewer'], 'user:properties:training-city');
+  const used = new Set(
+    rowsOf<{ year: number }>(
+      await t.admin.orm.execute(sql`SELECT year FROM training_plans WHERE division_code = ${COUNTY}`),
+    ).map((r) => Number(r.year)),
+  );
+  const years = [...Array(190).keys()].map((i) => 2010 + i).filter((y) => !used.has(y));
+  const run = randomUUID().slice(0, 6);
+  const must = async (res: Response, status = 200) => {
+    expect(res.status, await res.clone().text()).toBe(status);
+    return (await res.json()) as { id: string };
+  };
+  const lines = [
+    {
+      kind: 'practical_skills',
+      sessions: 40,
+      trainees: 1014,
+      trainee_times: 3600,
+      courses: ['柑桔栽培'],
+      budget_fen: 40_000_000,
+    },
+  ];
+  const plan = async (year: number) =>
+    must(
+      await t.call('POST', '/v1/training-plans', {
+        token: clerk,
+        body: {
+          year,
+          name: '属性测试培训计划',
+          lines,
+          funding_lines: [{ source: 'post_support', amount_fen: 40_000_000 }],
+        },
+      }),
+      201,
+    );
+  const step = (id: string, action: string, as = clerk, body?: unknown) =>
+    t.call('POST', `/v1/training-plans/${id}/${action}`, { token: as, ...(body ? { body } : {}) });
+  const [y1, y2, y3, y4, y5] = years as [number, number, number, number, number];
+  const approved = await plan(y1);
+  await must(await step(approved.id, 'submit'));
+  await must(await step(approved.id, 'review', city, { action: 'approve' }));
+  fixtures['/v1/training-plans'] = approved.id;
+  concretePaths['/v1/training-plans/{id}'] = `/v1/training-plans/${(await plan(y2)).id}`;
+  concretePaths['/v1/training-plans/{id}/submit'] = `/v1/training-plans/${(await plan(y3)).id}/submit`;
+  const submitted = await plan(y4);
+  await must(await step(submitted.id, 'submit'));
+  concretePaths['/v1/training-plans/{id}/review'] = `/v1/training-plans/${submitted.id}/review`;
+  exampleOverrides['/v1/training-plans'] = {
+    year: y5,
+    name: '属性测试新培训计划',
+    lines,
+    funding_lines: [{ source: 'post_support', amount_fen: 40_000_000 }],
+  };
+  const provider = await must(
+    await t.call('POST', '/v1/training-providers', {
+      token: clerk,
+      body: { name: `属性测试承训单位${run}` },
+    }),
+    201,
+  );
+  fixtures['/v1/training-providers'] = provider.id;
+  exampleOverrides['/v1/training-providers'] = { name: `属性测试新承训单位${run}` };
+  const callBody = {
+    plan_id: approved.id,
+    kind: 'practical_skills',
+    title: '属性测试竞争性选择',
+    trainees: 100,
+    budget_fen: 7_000_000,
+    providers: 1,
+  };
+  exampleOverrides['/v1/training-calls'] = callBody;
+  const open = await must(await t.call('POST', '/v1/training-calls', { token: clerk, body: callBody }), 201);
+  fixtures['/v1/training-calls'] = open.id;
+  concretePaths['/v1/training-calls/{id}/bids'] = `/v1/training-calls/${open.id}/bids`;
+  exampleOverrides['/v1/training-calls/{id}/bids'] = {
+    provider_id: provider.id,
+    price_per_trainee_fen: 60_000,
+    scores: { scheme: 90, capacity: 85, record: 80 },
+  };
+  exampleOverrides['/v1/training-sessions'] = {
+    plan_id: approved.id,
+    kind: 'practical_skills',
+    held_on: `${y1}-04-12`,
+    place: '属性测试培训地点',
+    course: '柑桔栽培',
+    trainees: 90,
+    materials: 100,
+    cost_fen: 630_000,
+  };
+}
 
 /**
  * Vocational education aid applications in the states their steps need: one entered (posted), one

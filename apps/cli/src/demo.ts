@@ -9,6 +9,7 @@ import {
   projectsService,
   recordPersonEvent,
   signUserToken,
+  trainingService,
 } from '@houfu/api';
 import {
   type Database,
@@ -19,6 +20,7 @@ import {
   listPaymentBatches,
   listPersons,
   listProjects,
+  listTrainingPlans,
   registeredCountOn,
   type Sealer,
   type Tx,
@@ -228,6 +230,7 @@ export async function seedDemoPayments(
     }
   }
   await seedDemoProjects(db, counties);
+  await seedDemoTraining(db, counties);
   return out;
 }
 
@@ -372,4 +375,83 @@ export async function seedDemoProjects(db: Database, counties: readonly number[]
   await step(returned.id, 'submit');
   await review(returned.id, 'return', '请补充水源论证材料');
   return 5;
+}
+
+/**
+ * Demo training 移民培训: in 宜都市, when it has no training plan for this year, a 38万 annual plan
+ * (practical skills 30万 for 400 trainees, cadres 8万 for 100) approved by the city (the province's
+ * 备案 pending), a provider and one practical-skills session of 90 trainees held today (6.3万 spent).
+ */
+export async function seedDemoTraining(db: Database, counties: readonly number[]): Promise<number> {
+  const county = DEMO_COUNTIES[0];
+  if (!counties.includes(county)) return 0;
+  const now = new Date();
+  const year = now.getUTCFullYear();
+  const existing = await withDivision(db, county, (tx) =>
+    listTrainingPlans(tx, { range: { lo: county, hi: county }, county, year, limit: 1 }),
+  );
+  if (existing.length > 0) return 0;
+  const as = (division: number, sub: string) => (tx: Tx) => ({
+    tx,
+    actor: { sub, kind: 'system' as const, division },
+    requestId: null,
+    now,
+  });
+  const clerk = as(county, 'system:demo-clerk');
+  const wan = 1_000_000;
+  const plan = await withDivision(db, county, (tx) =>
+    trainingService.createPlan(clerk(tx), {
+      year,
+      name: `${year}年度移民培训计划`,
+      lines: [
+        {
+          kind: 'practical_skills',
+          sessions: 10,
+          trainees: 400,
+          traineeTimes: 900,
+          courses: ['柑桔栽培', '蔬菜生产', '水产养殖'],
+          budgetFen: 30 * wan,
+        },
+        {
+          kind: 'cadre',
+          sessions: 1,
+          trainees: 100,
+          traineeTimes: 100,
+          courses: ['移民政策'],
+          budgetFen: 8 * wan,
+        },
+      ],
+      fundingLines: [{ source: 'post_support', amountFen: 38 * wan }],
+    }),
+  );
+  await withDivision(db, county, (tx) => trainingService.submitPlan(clerk(tx), plan.id, null));
+  await withDivision(db, DEMO_CITY, (tx) =>
+    trainingService.reviewPlan(as(DEMO_CITY, 'system:demo-city')(tx), plan.id, {
+      action: 'approve',
+      comment: '同意',
+      step: undefined,
+    }),
+  );
+  const provider = await withDivision(db, county, (tx) =>
+    trainingService.createProvider(clerk(tx), {
+      name: '宜都市农业技术推广中心',
+      creditCode: null,
+      contact: null,
+    }),
+  );
+  await withDivision(db, county, (tx) =>
+    trainingService.createSession(clerk(tx), {
+      planId: plan.id,
+      kind: 'practical_skills',
+      heldOn: now.toISOString().slice(0, 10),
+      place: '红花套镇农技站',
+      providerId: provider.id,
+      course: '柑桔栽培',
+      trainees: 90,
+      personIds: [],
+      materials: 100,
+      costFen: 6_300_000,
+    }),
+  );
+  return 1;
 }

@@ -16,6 +16,7 @@ export * from './queries/project-implementation.js';
 export * from './queries/projects.js';
 export * from './queries/registry.js';
 export * from './queries/subsidy.js';
+export * from './queries/training.js';
 export * from './queries/vocational-aid.js';
 export * as schema from './schema.js';
 export * from './sealing.js';

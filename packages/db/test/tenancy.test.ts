@@ -269,6 +269,13 @@ describe.runIf(usingPostgres())('role boundary (PostgreSQL)', () => {
         'progress_targets',
         'progress_reports',
         'vocational_aid_applications',
+        'training_plans',
+        'training_plan_lines',
+        'training_providers',
+        'training_calls',
+        'training_bids',
+        'training_sessions',
+        'training_session_persons',
         ...crossCounty,
       ].sort(),
     );

@@ -64,6 +64,12 @@ export const permissions = [
   'aid:write',
   /** Record the county's payment 县级发放 of an aid application, within the province's limits. */
   'aid:pay',
+  /** 移民培训: read training plans, providers, calls for bids and their selection, sessions and the oversight report. */
+  'training:read',
+  /** Enter and edit the county's training plan, submit it, record providers, calls, bids, selections and sessions (county clerks). */
+  'training:write',
+  /** Act on a step of a training plan's approval route 审批 (review, approve, return, record); the step's level is checked per plan. */
+  'training:approve',
 ] as const;
 /** One permission name. */
 export type Permission = (typeof permissions)[number];
@@ -125,6 +131,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'progress:report',
       'aid:read',
       'aid:write',
+      'training:read',
+      'training:write',
     ],
     description: 'County bureau clerk: maintains townships and villages of the county and prepares data.',
   }),
@@ -146,6 +154,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'projects:read',
       'aid:read',
       'aid:pay',
+      'training:read',
     ],
     description: 'County bureau approver: reviews the county clerks’ work and reads its audit trail.',
   }),
@@ -166,6 +175,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'aid:read',
       'projects:review',
       'projects:accept',
+      'training:read',
+      'training:approve',
     ],
     description: 'City bureau reviewer: reads the data and audit trail of the counties in the city.',
   }),
@@ -191,6 +202,8 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'funds:allocate',
       'demonstration:assess',
       'progress:plan',
+      'training:read',
+      'training:approve',
     ],
     description: 'Provincial bureau administrator: oversees the province and verifies audit-chain integrity.',
   }),
@@ -211,6 +224,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'projects:read',
       'aid:read',
       'funds:allocate',
+      'training:read',
     ],
     description: 'National administrator: oversees all provinces and verifies audit-chain integrity.',
   }),
@@ -229,6 +243,7 @@ export const roleDefinitions: Readonly<Record<Role, RoleDefinition>> = Object.fr
       'policy:read',
       'projects:read',
       'aid:read',
+      'training:read',
     ],
     description:
       'Audit and supervision officer at any level: reads data and verifies the audit trail, never writes.',

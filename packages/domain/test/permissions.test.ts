@@ -40,6 +40,8 @@ describe('roleDefinitions', () => {
         'demonstration:write',
         'progress:report',
         'aid:write',
+        'training:read',
+        'training:write',
       ],
     ],
     [
@@ -60,6 +62,7 @@ describe('roleDefinitions', () => {
         'policy:read',
         'projects:read',
         'aid:read',
+        'training:read',
       ],
     ],
     [
@@ -79,6 +82,8 @@ describe('roleDefinitions', () => {
         'aid:read',
         'projects:review',
         'projects:accept',
+        'training:read',
+        'training:approve',
       ],
     ],
     [
@@ -103,6 +108,8 @@ describe('roleDefinitions', () => {
         'funds:allocate',
         'demonstration:assess',
         'progress:plan',
+        'training:read',
+        'training:approve',
       ],
     ],
     [
@@ -122,6 +129,7 @@ describe('roleDefinitions', () => {
         'projects:read',
         'aid:read',
         'funds:allocate',
+        'training:read',
       ],
     ],
     [
@@ -139,6 +147,7 @@ describe('roleDefinitions', () => {
         'policy:read',
         'projects:read',
         'aid:read',
+        'training:read',
       ],
     ],
   ])('%s is %s at %j with %j', (role, label, levels, perms) => {
@@ -247,6 +256,26 @@ describe('vocational education aid permissions', () => {
   });
 });
 
+describe('training permissions', () => {
+  it.each<[Permission, Role[]]>([
+    [
+      'training:read',
+      ['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'national_admin', 'auditor'],
+    ],
+    ['training:write', ['county_operator']],
+    ['training:approve', ['city_reviewer', 'province_admin']],
+  ])('%s is held by exactly %j', (permission, holders) => {
+    expect(roles.filter((r) => roleDefinitions[r].permissions.includes(permission))).toEqual(holders);
+  });
+
+  it('no one both writes and approves training plans', () => {
+    for (const r of roles) {
+      const p = roleDefinitions[r].permissions;
+      expect(p.includes('training:write') && p.includes('training:approve'), r).toBe(false);
+    }
+  });
+});
+
 describe('permissionsForRoles', () => {
   it.each<[Role[], Permission[]]>([
     [[], []],
@@ -272,6 +301,8 @@ describe('permissionsForRoles', () => {
         'demonstration:write',
         'progress:report',
         'aid:write',
+        'training:read',
+        'training:write',
       ],
     ],
     [
@@ -300,6 +331,8 @@ describe('permissionsForRoles', () => {
         'demonstration:write',
         'progress:report',
         'aid:write',
+        'training:read',
+        'training:write',
       ],
     ],
     [
@@ -317,6 +350,8 @@ describe('permissionsForRoles', () => {
         'aid:read',
         'projects:review',
         'projects:accept',
+        'training:read',
+        'training:approve',
       ],
     ],
     [
@@ -332,6 +367,7 @@ describe('permissionsForRoles', () => {
         'policy:read',
         'projects:read',
         'aid:read',
+        'training:read',
       ],
     ],
     [['county_operator', 'county_approver', 'city_reviewer', 'province_admin', 'auditor'], [...permissions]],

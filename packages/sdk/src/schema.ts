@@ -1700,6 +1700,270 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/training-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List training plans
+         * @description Annual training plans of the counties in your scope, by county then year.
+         */
+        get: operations["listTrainingPlans"];
+        put?: never;
+        /**
+         * Enter the county’s annual training plan
+         * @description A county clerk enters the annual plan 年度培训计划 (status `draft`): one line per kind (cadre
+         *     training 干部培训, migrants' practical skills 实用技术培训) with sessions, trainees, trainee-times, courses and
+         *     budget, and the funding lines 资金来源. Checked with the province’s `training.budget_rules` in force today
+         *     (cost per trainee ≤ cap × trainees, county annual cap, cadre/practical split) and the `training` rule of
+         *     `projects.funding_rules`: 422 naming the field. One plan per county and year (409). Audited.
+         */
+        post: operations["createTrainingPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a training plan
+         * @description The plan with its lines (budget and spending), funding, route and history; `ETag` for `PUT`.
+         */
+        get: operations["getTrainingPlan"];
+        /**
+         * Replace a draft or returned training plan
+         * @description Replaces the name, lines and funding lines (`If-Match` required), checked like a new plan. A submitted or approved plan is locked: 409 `training_plan_locked`. Audited with the old and new values.
+         */
+        put: operations["replaceTrainingPlan"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-plans/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit (or resubmit) a training plan for approval
+         * @description draft or returned → submitted: the budget rules are checked again and the route is computed from the budget with the province’s `training.approval_thresholds` in force today (default: ≥ 100万 city review → province approves; 50万–100万 city review → province approves → city approves the implementation scheme; < 50万 city approves → province records 备案). Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["submitTrainingPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-plans/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act on the step awaiting action
+         * @description A reviewer at the level of the current step — the county’s city for a city step, its province for a province step — approves it, returns the plan with a comment, or records it (备案). Anyone else: 403. After the route’s last approve step the plan is approved and locked; sessions and calls for bids need an approved plan. Audited and kept in the plan’s history. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["reviewTrainingPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List training providers
+         * @description Providers of the counties in your scope.
+         */
+        get: operations["listTrainingProviders"];
+        put?: never;
+        /**
+         * Record a training provider
+         * @description A county records a provider 承训单位 (school, agricultural service centre, …) that may bid; names are unique in the county (409). Audited.
+         */
+        post: operations["createTrainingProvider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a call for bids
+         * @description A county opens a call for bids 竞争性选择 for one kind of its approved plan (409 `conflict` with `plan_not_approved` otherwise), within the line’s approved budget. Audited.
+         */
+        post: operations["createTrainingCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-calls/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a call for bids
+         * @description The call with its bids and, once decided, the recorded selection with points and reasons.
+         */
+        get: operations["getTrainingCall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-calls/{id}/bids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a bid
+         * @description Records a provider’s bid (price per trainee) with the panel’s scores on an open call; one bid per provider (409). Audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createTrainingBid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-calls/{id}/selection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Select the providers of a call
+         * @description Ranks the bids with the province’s `training.provider_selection` (minimum qualifying bids, weights) and per-trainee cap in force today: bids above the cap or the call’s budget are disqualified; fewer qualifying bids than the minimum answer 422 `too_few_bids` and record nothing. The ranking, points, reasons and disqualifications are recorded and audited. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["selectTrainingProviders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List training sessions
+         * @description Sessions in your scope, by date; optionally of one plan.
+         */
+        get: operations["listTrainingSessions"];
+        put?: never;
+        /**
+         * Record a training session
+         * @description Records a session of an approved plan's kind and counts its cost against the line: the plan must be
+         *     approved (409 `conflict`, `plan_not_approved`); the cost per trainee must stay within the province's cap
+         *     (422 `cost_per_trainee_above_cap`); the spending may never exceed the approved budget of the line (409
+         *     `training_budget_exceeded` with what is left) — one guarded UPDATE, safe under concurrent sessions. The
+         *     provider must be of the county and, once a call of the kind is decided, one selected by it. Audited.
+         */
+        post: operations["createTrainingSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a training session
+         * @description One session with the registered persons linked to it.
+         */
+        get: operations["getTrainingSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Training plan vs done, with 双过半
+         * @description Per county of your scope with a plan of the year (a county sees itself; a city or province its counties): planned sessions, trainee-times and budget against the sessions held up to `on` (default today; clamped to the year), with the time and done percentages, `on_track` and 双过半 per measure, and the measures behind. Totals over the counties are given as `total`.
+         */
+        get: operations["getTrainingReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events/verification": {
         parameters: {
             query?: never;
@@ -1767,7 +2031,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "policy_frozen" | "project_locked" | "insufficient_funds" | "quota_exceeded" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
+            code: "bad_request" | "validation_failed" | "unauthorized" | "invalid_client" | "forbidden" | "not_found" | "conflict" | "idempotency_in_progress" | "policy_frozen" | "project_locked" | "insufficient_funds" | "quota_exceeded" | "training_plan_locked" | "training_budget_exceeded" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unprocessable" | "precondition_required" | "rate_limited" | "internal_error" | "service_unavailable" | "timeout";
             /** @example The request does not match the contract. */
             detail: string;
             /** @example /v1/localities */
@@ -1847,7 +2111,7 @@ export interface components {
              *       "localities:write"
              *     ]
              */
-            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "projects:pay" | "projects:accept" | "funds:allocate" | "demonstration:write" | "demonstration:assess" | "progress:plan" | "progress:report" | "aid:read" | "aid:write" | "aid:pay")[];
+            permissions: ("divisions:read" | "localities:read" | "localities:write" | "audit:read" | "audit:verify" | "registry:read" | "registry:write" | "registry:reveal" | "registry:verify" | "registry:resolve" | "jobs:read" | "subsidy:read" | "subsidy:prepare" | "subsidy:approve" | "subsidy:export" | "policy:read" | "policy:write" | "projects:read" | "projects:write" | "projects:review" | "projects:pay" | "projects:accept" | "funds:allocate" | "demonstration:write" | "demonstration:assess" | "progress:plan" | "progress:report" | "aid:read" | "aid:write" | "aid:pay" | "training:read" | "training:write" | "training:approve")[];
             /**
              * @description The division codes this caller can see (inclusive range).
              * @example {
@@ -5936,6 +6200,775 @@ export interface components {
              * @example 宜移资〔2026〕18号
              */
             reference: string;
+        };
+        /** @description 年度培训计划: a county’s annual training plan. */
+        TrainingPlan: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /**
+             * Format: int64
+             * @example 2026
+             */
+            year: number;
+            /** @example 2026年度移民培训计划 */
+            name: string;
+            /**
+             * Format: int64
+             * @description The plan’s budget 计划总经费: the sum of the lines. In fen 分 (1 yuan = 100 fen).
+             * @example 85420000
+             */
+            budget_fen: number;
+            /**
+             * Format: int64
+             * @description Spent so far on sessions, all lines. In fen 分 (1 yuan = 100 fen).
+             * @example 0
+             */
+            spent_fen: number;
+            lines: {
+                /**
+                 * @description 培训类别: `cadre` 移民干部培训; `practical_skills` 移民实用技术培训.
+                 * @example practical_skills
+                 * @enum {string}
+                 */
+                kind: "cadre" | "practical_skills";
+                /** @example 移民实用技术培训 */
+                label: string;
+                /** Format: int64 */
+                sessions: number;
+                /** Format: int64 */
+                trainees: number;
+                /** Format: int64 */
+                trainee_times: number;
+                courses: string[];
+                /**
+                 * Format: int64
+                 * @description Budget of the line. In fen 分 (1 yuan = 100 fen).
+                 * @example 77420000
+                 */
+                budget_fen: number;
+                /**
+                 * Format: int64
+                 * @description Spent on sessions of this kind. In fen 分 (1 yuan = 100 fen).
+                 * @example 0
+                 */
+                spent_fen: number;
+                /**
+                 * Format: int64
+                 * @description Budget / trainees, rounded half up (display only). In fen 分 (1 yuan = 100 fen).
+                 * @example 76351
+                 */
+                cost_per_trainee_fen: number;
+            }[];
+            funding_lines: {
+                /**
+                 * @description 资金来源: `post_support` 后期扶持资金; `three_gorges` 三峡后扶资金; `small_reservoir` 小型水库移民扶助基金; `integrated` 整合其他部门资金; `self_raised` 自筹; `labour` 投劳折资.
+                 * @example post_support
+                 * @enum {string}
+                 */
+                source: "post_support" | "three_gorges" | "small_reservoir" | "integrated" | "self_raised" | "labour";
+                /**
+                 * Format: int64
+                 * @description Amount. In fen 分 (1 yuan = 100 fen).
+                 * @example 85420000
+                 */
+                amount_fen: number;
+            }[];
+            /**
+             * @description 计划状态: `draft` 草稿, `submitted` 已上报, `returned` 已退回, `approved` 已批复.
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "returned" | "approved";
+            /** @description Submitted or approved: edits answer 409 `training_plan_locked`. */
+            locked: boolean;
+            /** @description The approval route (null before submission). */
+            route: components["schemas"]["TrainingRouteStep"][] | null;
+            /** Format: int64 */
+            current_step: number | null;
+            history: {
+                /** Format: int64 */
+                seq: number;
+                /** @enum {string} */
+                level: "county" | "city" | "province";
+                /** @example submit */
+                action: string;
+                /** @example submitted */
+                decision: string;
+                comment: string | null;
+                actor: string;
+                /** Format: int64 */
+                actor_division: number;
+                at: string;
+            }[];
+            submitted_at: string | null;
+            approved_at: string | null;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            version: number;
+            created_by: string;
+            created_at: string;
+            updated_by: string;
+            updated_at: string;
+        };
+        TrainingRouteStep: {
+            /** Format: int64 */
+            index: number;
+            /** @enum {string} */
+            level: "city" | "province";
+            /** @enum {string} */
+            action: "review" | "approve" | "record";
+            /** @enum {string|null} */
+            scope: "feasibility_and_design" | "feasibility" | "design" | null;
+            /** @example 市级审核 */
+            label: string;
+            /** @enum {string} */
+            state: "done" | "current" | "pending";
+        };
+        /**
+         * @example {
+         *       "year": 2026,
+         *       "name": "2026年度移民培训计划",
+         *       "lines": [
+         *         {
+         *           "kind": "practical_skills",
+         *           "sessions": 40,
+         *           "trainees": 1014,
+         *           "trainee_times": 3600,
+         *           "courses": [
+         *             "柑桔栽培",
+         *             "蔬菜生产",
+         *             "水产养殖"
+         *           ],
+         *           "budget_fen": 77420000
+         *         },
+         *         {
+         *           "kind": "cadre",
+         *           "sessions": 1,
+         *           "trainees": 100,
+         *           "trainee_times": 100,
+         *           "courses": [
+         *             "移民政策"
+         *           ],
+         *           "budget_fen": 8000000
+         *         }
+         *       ],
+         *       "funding_lines": [
+         *         {
+         *           "source": "post_support",
+         *           "amount_fen": 85420000
+         *         }
+         *       ]
+         *     }
+         */
+        CreateTrainingPlan: {
+            /**
+             * Format: int32
+             * @description Plan year 年度.
+             * @example 2026
+             */
+            year: number;
+            /** @example 2026年度移民培训计划 */
+            name: string;
+            /** @description One line per kind. */
+            lines: components["schemas"]["TrainingPlanLineInput"][];
+            /** @description 资金来源: one line per source; they add up to the plan’s budget (the sum of the lines) exactly. */
+            funding_lines: components["schemas"]["TrainingFundingLineInput"][];
+        };
+        TrainingPlanLineInput: {
+            /**
+             * @description 培训类别: `cadre` 移民干部培训; `practical_skills` 移民实用技术培训.
+             * @example practical_skills
+             * @enum {string}
+             */
+            kind: "cadre" | "practical_skills";
+            /**
+             * Format: int32
+             * @description Planned sessions 培训期次.
+             * @example 40
+             */
+            sessions: number;
+            /**
+             * Format: int32
+             * @description Planned trainees 培训人数 (people); the per-trainee cap applies to them.
+             * @example 1014
+             */
+            trainees: number;
+            /**
+             * Format: int32
+             * @description Planned trainee-times 培训人次, at least the trainees.
+             * @example 3600
+             */
+            trainee_times: number;
+            /**
+             * @description Courses 培训内容.
+             * @example [
+             *       "柑桔栽培",
+             *       "蔬菜生产"
+             *     ]
+             */
+            courses: string[];
+            /**
+             * Format: int64
+             * @description Budget of the line 培训经费. In fen 分 (1 yuan = 100 fen).
+             * @example 77420000
+             */
+            budget_fen: number;
+        };
+        TrainingFundingLineInput: {
+            /**
+             * @description 资金来源: `post_support` 后期扶持资金; `three_gorges` 三峡后扶资金; `small_reservoir` 小型水库移民扶助基金; `integrated` 整合其他部门资金; `self_raised` 自筹; `labour` 投劳折资.
+             * @example post_support
+             * @enum {string}
+             */
+            source: "post_support" | "three_gorges" | "small_reservoir" | "integrated" | "self_raised" | "labour";
+            /**
+             * Format: int64
+             * @description Amount of this source. In fen 分 (1 yuan = 100 fen).
+             * @example 85420000
+             */
+            amount_fen: number;
+        };
+        TrainingPlanPage: {
+            data: components["schemas"]["TrainingPlan"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "name": "2026年度移民培训计划（修订）",
+         *       "lines": [
+         *         {
+         *           "kind": "practical_skills",
+         *           "sessions": 40,
+         *           "trainees": 1014,
+         *           "trainee_times": 3600,
+         *           "courses": [
+         *             "柑桔栽培",
+         *             "蔬菜生产",
+         *             "水产养殖"
+         *           ],
+         *           "budget_fen": 77420000
+         *         },
+         *         {
+         *           "kind": "cadre",
+         *           "sessions": 1,
+         *           "trainees": 100,
+         *           "trainee_times": 100,
+         *           "courses": [
+         *             "移民政策"
+         *           ],
+         *           "budget_fen": 8000000
+         *         }
+         *       ],
+         *       "funding_lines": [
+         *         {
+         *           "source": "post_support",
+         *           "amount_fen": 85420000
+         *         }
+         *       ]
+         *     }
+         */
+        ReplaceTrainingPlan: {
+            /** @example 2026年度移民培训计划 */
+            name: string;
+            /** @description One line per kind. */
+            lines: components["schemas"]["TrainingPlanLineInput"][];
+            /** @description 资金来源: one line per source; they add up to the plan’s budget (the sum of the lines) exactly. */
+            funding_lines: components["schemas"]["TrainingFundingLineInput"][];
+        };
+        /**
+         * @example {
+         *       "comment": "已按意见修改"
+         *     }
+         */
+        SubmitTrainingPlan: {
+            /** @example 已按意见修改 */
+            comment?: string;
+        };
+        /**
+         * @example {
+         *       "action": "approve",
+         *       "comment": "同意"
+         *     }
+         */
+        TrainingPlanReviewAction: {
+            /**
+             * @description `approve` passes a review or approve step; `return` sends the plan back to the county (comment required); `record` completes a record (备案) step.
+             * @enum {string}
+             */
+            action: "approve" | "return" | "record";
+            /** @example 同意 */
+            comment?: string;
+            /**
+             * Format: int32
+             * @description The step you act on (`current_step` as you read it): 409 when it was acted on meanwhile.
+             * @example 0
+             */
+            step?: number;
+        };
+        /** @description 承训单位: a training provider known to the county. */
+        TrainingProvider: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市农业技术推广中心 */
+            name: string;
+            /** @example 12420581MB1234567X */
+            credit_code: string | null;
+            /** @example 0717-4812345 */
+            contact: string | null;
+            created_by: string;
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "name": "宜都市农业技术推广中心",
+         *       "contact": "0717-4812345"
+         *     }
+         */
+        CreateTrainingProvider: {
+            /** @example 宜都市农业技术推广中心 */
+            name: string;
+            /**
+             * @description 统一社会信用代码.
+             * @example 12420581MB1234567X
+             */
+            credit_code?: string;
+            /** @example 0717-4812345 */
+            contact?: string;
+        };
+        TrainingProviderPage: {
+            data: components["schemas"]["TrainingProvider"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        /** @description 竞争性选择: a call for bids, its bids and the selection. */
+        TrainingCall: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** Format: uuid */
+            plan_id: string;
+            /**
+             * @description 培训类别: `cadre` 移民干部培训; `practical_skills` 移民实用技术培训.
+             * @example practical_skills
+             * @enum {string}
+             */
+            kind: "cadre" | "practical_skills";
+            /** @example 2026年移民实用技术培训承训单位竞争性选择 */
+            title: string;
+            /**
+             * Format: int64
+             * @example 1014
+             */
+            trainees: number;
+            /**
+             * Format: int64
+             * @description The call’s budget. In fen 分 (1 yuan = 100 fen).
+             * @example 77420000
+             */
+            budget_fen: number;
+            /**
+             * Format: int64
+             * @description Providers to select.
+             * @example 2
+             */
+            providers: number;
+            /** @enum {string} */
+            status: "open" | "selected";
+            bids: components["schemas"]["TrainingBid"][];
+            /** @description The recorded selection with its reasons (null while open). */
+            selection: {
+                selected: string[];
+                ranking: {
+                    /** Format: int64 */
+                    rank: number;
+                    provider_id: string;
+                    provider_name: string | null;
+                    /** Format: int64 */
+                    price_per_trainee_fen: number;
+                    points_hundredths: {
+                        [key: string]: number;
+                    };
+                    /** @example 92.00 */
+                    total_score: string;
+                    selected: boolean;
+                    /** @example 第1名，综合得分 92.00（报价 28.00，培训方案 38.00，师资与场地 18.00，以往培训业绩 8.00），入选 */
+                    reason: string;
+                }[];
+                disqualified: {
+                    provider_id: string;
+                    provider_name: string | null;
+                    /** @example above_per_trainee_cap */
+                    reason: string;
+                    message: string;
+                }[];
+                /**
+                 * Format: int64
+                 * @example 3
+                 */
+                min_bids: number;
+                /**
+                 * @example {
+                 *       "price": 30,
+                 *       "scheme": 40,
+                 *       "capacity": 20,
+                 *       "record": 10
+                 *     }
+                 */
+                weights: {
+                    [key: string]: number;
+                };
+                rules_source: string;
+                /** Format: int64 */
+                per_trainee_cap_fen: number;
+                /** @example 2026-03-15 */
+                on: string;
+            } | null;
+            selected_at: string | null;
+            created_by: string;
+            created_at: string;
+        };
+        TrainingBid: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            provider_id: string;
+            /** @example 宜都市农业技术推广中心 */
+            provider_name: string;
+            /**
+             * Format: int64
+             * @description Price per trainee 人均报价. In fen 分 (1 yuan = 100 fen).
+             * @example 70000
+             */
+            price_per_trainee_fen: number;
+            scores: {
+                /**
+                 * Format: int64
+                 * @description 培训方案 0..100.
+                 * @example 90
+                 */
+                scheme: number;
+                /**
+                 * Format: int64
+                 * @description 师资与场地 0..100.
+                 * @example 85
+                 */
+                capacity: number;
+                /**
+                 * Format: int64
+                 * @description 以往培训业绩 0..100.
+                 * @example 80
+                 */
+                record: number;
+            };
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "plan_id": "0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11",
+         *       "kind": "practical_skills",
+         *       "title": "2026年移民实用技术培训承训单位竞争性选择",
+         *       "trainees": 1014,
+         *       "budget_fen": 77420000,
+         *       "providers": 2
+         *     }
+         */
+        CreateTrainingCall: {
+            /** Format: uuid */
+            plan_id: string;
+            /**
+             * @description 培训类别: `cadre` 移民干部培训; `practical_skills` 移民实用技术培训.
+             * @example practical_skills
+             * @enum {string}
+             */
+            kind: "cadre" | "practical_skills";
+            /** @example 2026年移民实用技术培训承训单位竞争性选择 */
+            title: string;
+            /**
+             * Format: int32
+             * @description Trainees to train under the call.
+             * @example 1014
+             */
+            trainees: number;
+            /**
+             * Format: int64
+             * @description The call’s budget (at most the line’s approved budget). In fen 分 (1 yuan = 100 fen).
+             * @example 77420000
+             */
+            budget_fen: number;
+            /**
+             * Format: int32
+             * @description Providers to select.
+             * @example 2
+             */
+            providers: number;
+        };
+        /**
+         * @example {
+         *       "provider_id": "0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11",
+         *       "price_per_trainee_fen": 70000,
+         *       "scores": {
+         *         "scheme": 90,
+         *         "capacity": 85,
+         *         "record": 80
+         *       }
+         *     }
+         */
+        CreateTrainingBid: {
+            /** Format: uuid */
+            provider_id: string;
+            /**
+             * Format: int64
+             * @description Price per trainee 人均报价. In fen 分 (1 yuan = 100 fen).
+             * @example 70000
+             */
+            price_per_trainee_fen: number;
+            scores: {
+                /**
+                 * Format: int32
+                 * @description 培训方案.
+                 * @example 90
+                 */
+                scheme: number;
+                /**
+                 * Format: int32
+                 * @description 师资与场地.
+                 * @example 85
+                 */
+                capacity: number;
+                /**
+                 * Format: int32
+                 * @description 以往培训业绩.
+                 * @example 80
+                 */
+                record: number;
+            };
+        };
+        /** @description 培训期次: one session of an approved plan. */
+        TrainingSession: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** Format: uuid */
+            plan_id: string;
+            /**
+             * @description 培训类别: `cadre` 移民干部培训; `practical_skills` 移民实用技术培训.
+             * @example practical_skills
+             * @enum {string}
+             */
+            kind: "cadre" | "practical_skills";
+            /** @example 2026-04-12 */
+            held_on: string;
+            /** @example 红花套镇农技站 */
+            place: string;
+            /** Format: uuid */
+            provider_id: string | null;
+            /** @example 柑桔栽培 */
+            course: string;
+            /**
+             * Format: int64
+             * @description Headcount 参训人数 (trainee-times).
+             * @example 90
+             */
+            trainees: number;
+            /** @description Registered persons known to have attended. */
+            person_ids: string[];
+            /**
+             * Format: int64
+             * @description Materials handed out 发放资料 (copies).
+             * @example 100
+             */
+            materials: number;
+            /**
+             * Format: int64
+             * @description Cost 培训费用. In fen 分 (1 yuan = 100 fen).
+             * @example 6300000
+             */
+            cost_fen: number;
+            created_by: string;
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "plan_id": "0b6c6f7e-2d0a-4c1e-9f3a-6a2f0e9f1c11",
+         *       "kind": "practical_skills",
+         *       "held_on": "2026-04-12",
+         *       "place": "红花套镇农技站",
+         *       "course": "柑桔栽培",
+         *       "trainees": 90,
+         *       "materials": 100,
+         *       "cost_fen": 6300000
+         *     }
+         */
+        CreateTrainingSession: {
+            /** Format: uuid */
+            plan_id: string;
+            /**
+             * @description 培训类别: `cadre` 移民干部培训; `practical_skills` 移民实用技术培训.
+             * @example practical_skills
+             * @enum {string}
+             */
+            kind: "cadre" | "practical_skills";
+            /**
+             * Format: date
+             * @example 2026-04-12
+             */
+            held_on: string;
+            /** @example 红花套镇农技站 */
+            place: string;
+            /**
+             * Format: uuid
+             * @description A provider of the county (selected, if a call decided).
+             */
+            provider_id?: string;
+            /** @example 柑桔栽培 */
+            course: string;
+            /**
+             * Format: int32
+             * @description Headcount 参训人数.
+             * @example 90
+             */
+            trainees: number;
+            /** @description Registered persons (of the county’s registry) known to have attended. */
+            person_ids?: string[];
+            /**
+             * Format: int32
+             * @description Materials handed out 发放资料 (copies).
+             * @example 100
+             */
+            materials?: number;
+            /**
+             * Format: int64
+             * @description Cost 培训费用, counted against the plan line. In fen 分 (1 yuan = 100 fen).
+             * @example 6300000
+             */
+            cost_fen: number;
+        };
+        TrainingSessionPage: {
+            data: components["schemas"]["TrainingSession"][];
+            /** @description Pass as `cursor` for the next page; null at the end. */
+            next_cursor: string | null;
+        };
+        TrainingReport: {
+            /** Format: int64 */
+            year: number;
+            on: string;
+            data: components["schemas"]["TrainingProgress"][];
+            total: {
+                sessions: {
+                    /** Format: int64 */
+                    planned: number;
+                    /** Format: int64 */
+                    done: number;
+                    /** @example 50.41 */
+                    time_percent: string;
+                    /** @example 57.47 */
+                    done_percent: string | null;
+                    on_track: boolean;
+                    double_half: boolean;
+                };
+                trainee_times: {
+                    /** Format: int64 */
+                    planned: number;
+                    /** Format: int64 */
+                    done: number;
+                    /** @example 50.41 */
+                    time_percent: string;
+                    /** @example 57.47 */
+                    done_percent: string | null;
+                    on_track: boolean;
+                    double_half: boolean;
+                };
+                spend_fen: {
+                    /** Format: int64 */
+                    planned: number;
+                    /** Format: int64 */
+                    done: number;
+                    /** @example 50.41 */
+                    time_percent: string;
+                    /** @example 57.47 */
+                    done_percent: string | null;
+                    on_track: boolean;
+                    double_half: boolean;
+                };
+                double_half: boolean;
+            };
+        };
+        TrainingProgress: {
+            /**
+             * Format: int64
+             * @example 420581
+             */
+            county_code: number;
+            /** @example 宜都市 */
+            county_name: string | null;
+            /** Format: uuid */
+            plan_id: string;
+            /**
+             * @description 计划状态: `draft` 草稿, `submitted` 已上报, `returned` 已退回, `approved` 已批复.
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "returned" | "approved";
+            sessions: {
+                /** Format: int64 */
+                planned: number;
+                /** Format: int64 */
+                done: number;
+                /** @example 50.41 */
+                time_percent: string;
+                /** @example 57.47 */
+                done_percent: string | null;
+                on_track: boolean;
+                double_half: boolean;
+            };
+            trainee_times: {
+                /** Format: int64 */
+                planned: number;
+                /** Format: int64 */
+                done: number;
+                /** @example 50.41 */
+                time_percent: string;
+                /** @example 57.47 */
+                done_percent: string | null;
+                on_track: boolean;
+                double_half: boolean;
+            };
+            spend_fen: {
+                /** Format: int64 */
+                planned: number;
+                /** Format: int64 */
+                done: number;
+                /** @example 50.41 */
+                time_percent: string;
+                /** @example 57.47 */
+                done_percent: string | null;
+                on_track: boolean;
+                double_half: boolean;
+            };
+            /** @description 双过半: every measure at least half done, half the year gone. */
+            double_half: boolean;
+            behind: ("sessions" | "trainee_times" | "spend_fen")[];
         };
         AuditVerification: {
             valid: boolean;
@@ -19138,6 +20171,2180 @@ export interface operations {
             };
             /** @description A rule of `training.vocational_aid` is not met, or the amount or day does not fit. */
             422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTrainingPlans: {
+        parameters: {
+            query?: {
+                /** @description One county. */
+                county?: number;
+                year?: number;
+                /** @description 计划状态: `draft` 草稿, `submitted` 已上报, `returned` 已退回, `approved` 已批复. */
+                status?: "draft" | "submitted" | "returned" | "approved";
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of plans. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingPlanPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTrainingPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTrainingPlan"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    location: string;
+                    etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingPlan"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk enters the county’s plan. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county already has a plan for the year. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A budget rule is broken (`cost_per_trainee_above_cap`, `above_county_cap`, `sum_mismatch`, …). */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTrainingPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingPlan"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such plan in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceTrainingPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` from your last read; a stale one answers 412. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplaceTrainingPlan"];
+            };
+        };
+        responses: {
+            /** @description Replaced. */
+            200: {
+                headers: {
+                    etag: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingPlan"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such plan in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plan is submitted or approved (`training_plan_locked`). */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plan changed since you read it (stale If-Match). */
+            412: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A budget rule is broken. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing. */
+            428: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submitTrainingPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SubmitTrainingPlan"];
+            };
+        };
+        responses: {
+            /** @description Submitted. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingPlan"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such plan in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plan is neither a draft nor returned. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A budget rule is broken (the rules in force may have changed). */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reviewTrainingPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingPlanReviewAction"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingPlan"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The current step is for another level. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such plan in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No step awaits action, or the step was acted on already. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The action does not fit the step. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTrainingProviders: {
+        parameters: {
+            query?: {
+                /** @description One county. */
+                county?: number;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of providers. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingProviderPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTrainingProvider: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTrainingProvider"];
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingProvider"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk records providers. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A provider of that name exists in the county. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTrainingCall: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTrainingCall"];
+            };
+        };
+        responses: {
+            /** @description Opened. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingCall"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk opens calls. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plan is not approved. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a plan of your county, no line of the kind, or above the line’s budget. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTrainingCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingCall"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such call in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTrainingBid: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTrainingBid"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the call with its bids. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingCall"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such call in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The call is decided, or the provider has bid already. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a provider of the county. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    selectTrainingProviders: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Selected. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingCall"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such call in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The call was decided already. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too few qualifying bids (`too_few_bids`, `fewer_bids_than_providers`). */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTrainingSessions: {
+        parameters: {
+            query?: {
+                /** @description One plan. */
+                plan_id?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s `next_cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingSessionPage"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTrainingSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTrainingSession"];
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingSession"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk records sessions. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plan is not approved, or the budget would be exceeded (`training_budget_exceeded`). */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Above the per-trainee cap, outside the plan year, an unknown person or provider, or no line of the kind. */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTrainingSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingSession"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTrainingReport: {
+        parameters: {
+            query?: {
+                /** @description Plan year (default: the current year). */
+                year?: number;
+                /** @description Day of the report (default today). */
+                on?: string;
+                /** @description One county or city of your scope. */
+                county?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingReport"];
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The county is not in your scope. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
