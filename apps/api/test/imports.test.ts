@@ -4,6 +4,7 @@
  * crash-resume, and bounded memory while staging a large file.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { rowsOf, schema, withDivision } from '@houfu/db';
@@ -11,7 +12,7 @@ import { usingPostgres } from '@houfu/db/testing';
 import { importColumns, resolveImportHeader, validateImportRow } from '@houfu/domain';
 import { and, count, eq, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createJobRunner, SimulatedCrash } from '../src/jobs/runner.js';
 import { createLogger } from '../src/lib/logger.js';
 import { registryImportHandler, STAGE_BATCH, stagedRow } from '../src/routes/imports/imports.job.js';
@@ -437,6 +438,40 @@ describe('file formats', () => {
       ['钱七', '1968-09-01', 'head', 'other', '丹江口水库'],
     ]);
     expect(new Set(persons.map((p) => p.householdId)).size).toBe(1);
+  });
+
+  it('XLSX on a slow disk: the parts after the worksheets (shared strings, workbook.xml) are not lost', async () => {
+    // exceljs writes the worksheets first and xl/workbook.xml last; its streaming reader parks each
+    // worksheet in a temporary file until the workbook part is read. Here those files finish late (a
+    // busy disk): unzipper then reaches the end of the archive first and its early 'end' made exceljs
+    // drop the remaining parts ("Cannot read properties of undefined (reading 'sheets')", exceljs#3064).
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('移民名单').addRow(HEADERS);
+    wb.getWorksheet('移民名单')?.addRow(['0001', '户主', '张三']);
+    wb.addWorksheet('说明').addRow(['列名', '说明']);
+    const file = Buffer.from(await wb.xlsx.writeBuffer());
+    const createWriteStream = fs.createWriteStream;
+    const slow = vi.spyOn(fs, 'createWriteStream').mockImplementation(((...args: unknown[]) => {
+      const stream = (createWriteStream as (...a: unknown[]) => fs.WriteStream)(...args);
+      const emit = stream.emit.bind(stream);
+      stream.emit = ((event: string | symbol, ...rest: unknown[]) => {
+        if (event !== 'finish') return emit(event, ...rest);
+        setTimeout(() => emit(event, ...rest), 100);
+        return true;
+      }) as typeof stream.emit;
+      return stream;
+    }) as typeof fs.createWriteStream);
+    try {
+      async function* chunks(): AsyncGenerator<Buffer> {
+        yield file;
+      }
+      const rows: unknown[][] = [];
+      for await (const { cells } of readFileRows(chunks(), 'xlsx')) rows.push(cells);
+      expect(slow).toHaveBeenCalled();
+      expect(rows).toEqual([HEADERS, ['0001', '户主', '张三']]);
+    } finally {
+      slow.mockRestore();
+    }
   });
 
   it('CSV in GB18030 (declared, and detected), with a UTF-8 BOM file alongside', async () => {

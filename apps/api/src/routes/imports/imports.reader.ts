@@ -161,6 +161,8 @@ function excelCell(v: ExcelValue): ImportCell {
   return null;
 }
 
+// exceljs is patched so that its reader never loses the parts after the worksheets when its temporary
+// files are slow (exceljs#3064; infra/patches/exceljs@4.4.0.patch, docs/registry-imports.md).
 async function* xlsxRows(source: Source): AsyncGenerator<FileRow> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(source), {
     worksheets: 'emit',
