@@ -52,6 +52,7 @@ import {
   scopeFingerprint,
   transitionCheck,
 } from '@houfu/domain';
+import { awaitingStep, type ReviewInput } from '../../lib/approval.js';
 import { today } from '../../lib/dates.js';
 import { requireIfMatch } from '../../lib/etag.js';
 import { loadPolicyValue } from '../../lib/policy.js';
@@ -588,12 +589,6 @@ export async function submitProject(ctx: Context, id: string, comment: string | 
   return projectInScope(ctx.tx, id);
 }
 
-export interface ReviewInput {
-  action: 'approve' | 'return' | 'record';
-  comment: string | null;
-  step: number | undefined;
-}
-
 /**
  * Acts on the step awaiting action. Only a user at the step's level may (the county's city for a city
  * step, its province for a province step; the scope already hides other cities and provinces: 404):
@@ -607,33 +602,13 @@ export async function reviewProject(ctx: Context, id: string, input: ReviewInput
   if ((level !== 'city' && level !== 'province') || !isWithin(project.divisionCode, ctx.actor.division)) {
     throw new ApiError('forbidden', 'Projects are reviewed by the city and the province of their county.');
   }
-  const route = project.route ?? [];
-  const index = project.currentStep;
-  const awaiting =
-    (project.status === 'submitted' || project.status === 'approved') &&
-    index !== null &&
-    index < route.length;
-  if (!awaiting || index === null) throw statusConflict(project, 'no approval step awaits action');
-  if (input.step !== undefined && input.step !== index) {
-    throw new ApiError(
-      'conflict',
-      `Step ${input.step} of project ${project.projectNo} is not awaiting action (step ${index} is): it was acted on already.`,
-    );
-  }
-  const step = route[index] as ProjectRouteStep;
-  const label = approvalStepLabel(step);
-  if (step.level !== level) {
-    throw new ApiError(
-      'forbidden',
-      `Step ${index} (${label}) of project ${project.projectNo} is for the ${step.level}.`,
-    );
-  }
-  const wanted = step.action === 'record' ? ['record'] : ['approve', 'return'];
-  if (!wanted.includes(input.action)) {
-    throw new ApiError('unprocessable', `Step ${index} (${label}) takes ${wanted.join(' or ')}.`, [
-      { field: 'action', message: `Expected ${wanted.join(' or ')}`, code: 'wrong_action' },
-    ]);
-  }
+  const { index, step, label, next } = awaitingStep(
+    project,
+    input,
+    level,
+    `project ${project.projectNo}`,
+    () => statusConflict(project, 'no approval step awaits action'),
+  );
   const history = (action: string, decision: string, changes: Record<string, unknown> | null = null) =>
     insertProjectReview(ctx.tx, project, {
       stepIndex: index,
@@ -647,11 +622,6 @@ export async function reviewProject(ctx: Context, id: string, input: ReviewInput
     });
 
   if (input.action === 'return') {
-    if (!input.comment || input.comment.length < 2) {
-      throw new ApiError('validation_failed', 'A return says what to correct.', [
-        { field: 'comment', message: 'Required when returning a project', code: 'required' },
-      ]);
-    }
     await updateProject(ctx.tx, project, { status: 'returned', currentStep: null }, ctx.actor.sub);
     await history('return', 'returned');
     await audit(ctx, project.divisionCode, 'project', project.id, 'project.return', {
@@ -674,8 +644,7 @@ export async function reviewProject(ctx: Context, id: string, input: ReviewInput
     return projectInScope(ctx.tx, id);
   }
 
-  const next = index + 1 < route.length ? index + 1 : null;
-  if (index === routeApprovedAfter(route)) {
+  if (index === routeApprovedAfter(project.route ?? [])) {
     const committed = await commitLines(ctx, project);
     const fingerprint = scopeFingerprint(scopeOfProject(project));
     await updateProject(

@@ -47,6 +47,7 @@ import {
   trainingKindLabels,
   trainingProgress,
 } from '@houfu/domain';
+import { awaitingStep, type ReviewInput } from '../../lib/approval.js';
 import { today } from '../../lib/dates.js';
 import { requireIfMatch } from '../../lib/etag.js';
 import { loadPolicyValue } from '../../lib/policy.js';
@@ -314,12 +315,6 @@ export async function submitPlan(ctx: Context, id: string, comment: string | nul
   return planInScope(ctx.tx, id);
 }
 
-export interface ReviewInput {
-  action: 'approve' | 'return' | 'record';
-  comment: string | null;
-  step: number | undefined;
-}
-
 /**
  * Acts on the step awaiting action, as for projects: only the level of the step (the county's city or
  * province; others are outside the scope: 404) may act, anyone else 403. After the route's last approve
@@ -334,35 +329,9 @@ export async function reviewPlan(ctx: Context, id: string, input: ReviewInput): 
       'Training plans are reviewed by the city and the province of their county.',
     );
   }
-  const route = plan.route ?? [];
-  const index = plan.currentStep;
-  if (
-    (plan.status !== 'submitted' && plan.status !== 'approved') ||
-    index === null ||
-    index >= route.length
-  ) {
-    throw statusConflict(plan, 'no approval step awaits action');
-  }
-  if (input.step !== undefined && input.step !== index) {
-    throw new ApiError(
-      'conflict',
-      `Step ${input.step} of ${planLabel(plan)} is not awaiting action (step ${index} is): it was acted on already.`,
-    );
-  }
-  const step = route[index] as TrainingRouteStep;
-  const label = approvalStepLabel(step);
-  if (step.level !== level) {
-    throw new ApiError(
-      'forbidden',
-      `Step ${index} (${label}) of ${planLabel(plan)} is for the ${step.level}.`,
-    );
-  }
-  const wanted = step.action === 'record' ? ['record'] : ['approve', 'return'];
-  if (!wanted.includes(input.action)) {
-    throw new ApiError('unprocessable', `Step ${index} (${label}) takes ${wanted.join(' or ')}.`, [
-      { field: 'action', message: `Expected ${wanted.join(' or ')}`, code: 'wrong_action' },
-    ]);
-  }
+  const { index, step, label, next } = awaitingStep(plan, input, level, planLabel(plan), () =>
+    statusConflict(plan, 'no approval step awaits action'),
+  );
   const history = (action: string, decision: string) => ({
     level: level as 'city' | 'province',
     action,
@@ -372,12 +341,6 @@ export async function reviewPlan(ctx: Context, id: string, input: ReviewInput): 
     actorDivision: ctx.actor.division,
   });
   if (input.action === 'return') {
-    if (plan.status !== 'submitted') throw statusConflict(plan, 'an approved plan is not returned');
-    if (!input.comment || input.comment.length < 2) {
-      throw new ApiError('validation_failed', 'A return says what to correct.', [
-        { field: 'comment', message: 'Required when returning a plan', code: 'required' },
-      ]);
-    }
     await updateTrainingPlan(
       ctx.tx,
       plan,
@@ -392,7 +355,6 @@ export async function reviewPlan(ctx: Context, id: string, input: ReviewInput): 
     });
     return planInScope(ctx.tx, id);
   }
-  const next = index + 1 < route.length ? index + 1 : null;
   if (step.action === 'record') {
     await updateTrainingPlan(
       ctx.tx,
@@ -407,7 +369,7 @@ export async function reviewPlan(ctx: Context, id: string, input: ReviewInput): 
     });
     return planInScope(ctx.tx, id);
   }
-  if (index === routeApprovedAfter(route)) {
+  if (index === routeApprovedAfter(plan.route ?? [])) {
     await updateTrainingPlan(
       ctx.tx,
       plan,
