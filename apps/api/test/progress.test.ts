@@ -391,7 +391,7 @@ describe('money done as paid and as investment completed (the projects’ paymen
       await call(
         'POST',
         `/v1/projects/${p.id}/payments`,
-        await clerk(A),
+        await token(A, ['county_approver'], `user:progress:approver:${A}`),
         {
           contract_id: contract.id,
           funding_line_id: line?.id,

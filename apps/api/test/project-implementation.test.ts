@@ -250,7 +250,7 @@ const pay = async (
   call(
     'POST',
     `/v1/projects/${p.id}/payments`,
-    as ?? (await clerk(county)),
+    as ?? (await countyApprover(county)),
     {
       contract_id: c.id,
       funding_line_id: line.id,
@@ -504,7 +504,7 @@ describe('errors', () => {
     expect(foreignContract.errors?.[0]).toMatchObject({ field: 'contract_id', code: 'unknown_contract' });
     const foreignLine = await problem(await pay(p, ERRORS, c, lineOf(q, 'self_raised'), 'contract', WAN));
     expect(foreignLine.errors?.[0]).toMatchObject({ field: 'funding_line_id', code: 'not_project_line' });
-    const noKey = await call('POST', `/v1/projects/${p.id}/payments`, await clerk(ERRORS), {
+    const noKey = await call('POST', `/v1/projects/${p.id}/payments`, await countyApprover(ERRORS), {
       contract_id: c.id,
       funding_line_id: line.id,
       stage: 'contract',
@@ -516,7 +516,7 @@ describe('errors', () => {
     const future = await call(
       'POST',
       `/v1/projects/${p.id}/payments`,
-      await clerk(ERRORS),
+      await countyApprover(ERRORS),
       {
         contract_id: c.id,
         funding_line_id: line.id,
@@ -539,8 +539,8 @@ describe('errors', () => {
     };
     const key = { 'idempotency-key': randomUUID() };
     const path = `/v1/projects/${p.id}/payments`;
-    const once = await ok<Payment>(await call('POST', path, await clerk(ERRORS), retry, key), 201);
-    const again = await ok<Payment>(await call('POST', path, await clerk(ERRORS), retry, key), 201);
+    const once = await ok<Payment>(await call('POST', path, await countyApprover(ERRORS), retry, key), 201);
+    const again = await ok<Payment>(await call('POST', path, await countyApprover(ERRORS), retry, key), 201);
     expect(again.id).toBe(once.id);
     expect((await get(p, await clerk(ERRORS))).funding_lines[0]?.paid_fen).toBe(WAN);
     expect(await auditActions(ERRORS, once.id)).toEqual(['project.payment']);
@@ -589,6 +589,13 @@ describe('errors', () => {
     await ok(await report(p, ERRORS, 40), 201);
     const back = await problem(await report(p, ERRORS, 39));
     expect(back.errors?.[0]).toMatchObject({ field: 'percent_complete', code: 'progress_backwards' });
+    // Investment completed is cumulative too: less than last reported is refused.
+    const less = await problem(await report(p, ERRORS, 45, { investment_completed_fen: WAN }));
+    expect(less.status).toBe(422);
+    expect(less.errors?.[0]).toMatchObject({
+      field: 'investment_completed_fen',
+      code: 'investment_backwards',
+    });
     const elsewhere = await problem(await report(p, ERRORS, 50, { village_codes: [village(OTHER)] }));
     expect(elsewhere.errors?.[0]).toMatchObject({ field: 'village_codes.0', code: 'unknown_village' });
     const tooMuch = await problem(await report(p, ERRORS, 50, { investment_completed_fen: 10 * WAN + 1 }));
@@ -697,18 +704,19 @@ describe('acceptance flags (项目计划不挪位、项目实施不缺位、项�
 // ── Security ───────────────────────────────────────────────────────────────────────────────────
 
 describe('security', () => {
-  it('only the county clerk pays; reviewers and approvers cannot (403); another county sees nothing (404)', async () => {
+  it('only the county approver pays; the clerk, reviewers and the province cannot (403); another county sees nothing (404)', async () => {
     const p = await approved(OTHER, [['self_raised', 10 * WAN]]);
     const c = await contract(p, OTHER, 10 * WAN);
     const line = lineOf(p, 'self_raised');
-    for (const as of [await cityReviewer(OTHER), await countyApprover(OTHER), await provinceAdmin(OTHER)]) {
+    for (const as of [await cityReviewer(OTHER), await clerk(OTHER), await provinceAdmin(OTHER)]) {
       expect((await problem(await pay(p, OTHER, c, line, 'contract', WAN, randomUUID(), as))).status).toBe(
         403,
       );
     }
     const neighbour = await clerk(RACE);
     expect(
-      (await problem(await pay(p, OTHER, c, line, 'contract', WAN, randomUUID(), neighbour))).status,
+      (await problem(await pay(p, OTHER, c, line, 'contract', WAN, randomUUID(), await countyApprover(RACE))))
+        .status,
     ).toBe(404);
     expect((await problem(await report(p, OTHER, 10, {}, neighbour))).status).toBe(404);
     for (const path of ['progress-reports', 'contracts', 'payments', 'acceptance']) {

@@ -278,6 +278,10 @@ describe('the procedure: apply → village posting → township review → count
     const noReason = await townshipReview(a.id, 'reject', { comment: null });
     expect(noReason.status).toBe(422);
     expect(fields(await problem(noReason))).toEqual(['comment']);
+    // A reason longer than the 500 characters stored is refused by the contract, never a 500.
+    const long = await townshipReview(a.id, 'reject', { comment: '情'.repeat(501) });
+    expect(long.status).toBe(400);
+    expect(fields(await problem(long))).toEqual(['comment']);
     const rejected = await ok<Application>(await townshipReview(a.id, 'reject', { comment: '家庭情况不符' }));
     expect(rejected).toMatchObject({
       status: 'rejected',

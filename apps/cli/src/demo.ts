@@ -350,8 +350,9 @@ export async function seedDemoProjects(db: Database, counties: readonly number[]
       villageCodes: canal.villageCodes,
       comment: '演示数据',
     });
+    // Paid by the county approver, not the clerk who reports progress (segregation of duties).
     const pay = (stage: 'contract' | 'half_done', amountFen: number, ago: number, n: number) =>
-      projectImplementationService.recordPayment(ctx, canal.id, {
+      projectImplementationService.recordPayment(as(county, 'system:demo-approver')(tx), canal.id, {
         contractId: contract.id,
         fundingLineId: canal.fundingLines[0]?.id as string,
         stage,

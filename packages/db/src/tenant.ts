@@ -30,8 +30,11 @@ export async function withTenant<T>(db: Database, scope: Scope, fn: (tx: Tx) => 
     // the scope is set; should setting it fail, the transaction is aborted, every later statement
     // fails and the transaction rolls back (postgres.js also rethrows a transaction's first failed
     // query).
-    const [, result] = await Promise.all([scoped, fn(tx as Tx)]);
-    return result;
+    // Both settled before the transaction ends, so no query of `fn` is still running at the rollback.
+    const [scope, result] = await Promise.allSettled([scoped, fn(tx as Tx)]);
+    if (scope.status === 'rejected') throw scope.reason;
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
   });
 }
 

@@ -829,7 +829,7 @@ export interface PaymentStageRule {
   stage: PaymentStage;
   /** Share of the contract amount, integer percent. */
   percent: number;
-  /** Released once progress (investment completed, %) reaches this. */
+  /** Released once progress of the works (%, the latest progress report's percent complete) reaches this. */
   minProgressPercent?: number;
   /** Released once the project is accepted 验收. */
   requiresAcceptance?: boolean;
@@ -896,7 +896,7 @@ export const paymentScheduleParameter: Parameter<PaymentSchedule> = defineParame
 
 /** Where a contract stands, for the schedule. */
 export interface PaymentState {
-  /** Investment completed 完成投资, 0..100 (may be fractional). */
+  /** Progress of the works 工程进度, 0..100 (may be fractional): the API passes the latest progress report's percent complete. */
   progressPercent: number;
   /** Completion acceptance 竣工验收 passed. */
   accepted: boolean;

@@ -35,7 +35,6 @@ describe('roleDefinitions', () => {
         'projects:read',
         'aid:read',
         'projects:write',
-        'projects:pay',
         'projects:accept',
         'demonstration:write',
         'progress:report',
@@ -61,6 +60,7 @@ describe('roleDefinitions', () => {
         'aid:pay',
         'policy:read',
         'projects:read',
+        'projects:pay',
         'aid:read',
         'training:read',
       ],
@@ -209,7 +209,7 @@ describe('project and fund permissions', () => {
     ],
     ['projects:write', ['county_operator']],
     ['projects:review', ['city_reviewer', 'province_admin']],
-    ['projects:pay', ['county_operator']],
+    ['projects:pay', ['county_approver']],
     ['projects:accept', ['county_operator', 'city_reviewer', 'province_admin']],
     ['funds:allocate', ['province_admin', 'national_admin']],
     ['demonstration:write', ['county_operator']],
@@ -224,6 +224,15 @@ describe('project and fund permissions', () => {
     for (const r of roles.filter((x) => roleDefinitions[x].levels.includes('county'))) {
       expect(roleDefinitions[r].permissions.includes('funds:allocate'), r).toBe(false);
       if (r !== 'auditor') expect(roleDefinitions[r].permissions.includes('projects:review'), r).toBe(false);
+    }
+  });
+
+  it('the clerk who reports progress and accepts is not the one who pays the contractor', () => {
+    for (const r of roles) {
+      const def = roleDefinitions[r];
+      expect(def.permissions.includes('projects:write') && def.permissions.includes('projects:pay'), r).toBe(
+        false,
+      );
     }
   });
 
@@ -296,7 +305,6 @@ describe('permissionsForRoles', () => {
         'projects:read',
         'aid:read',
         'projects:write',
-        'projects:pay',
         'projects:accept',
         'demonstration:write',
         'progress:report',

@@ -45,6 +45,9 @@ function classifyDatabaseError(error: unknown): ErrorCode | undefined {
   if (code === '23505') return 'conflict';
   // A reference to something that does not exist (services check first; this is the backstop).
   if (code === '23503') return 'unprocessable';
+  // A CHECK constraint (services check first; this is the backstop): the request asks for a state the
+  // data may not take.
+  if (code === '23514') return 'unprocessable';
   // Data exceptions (a value out of range, a NUL byte, a date PostgreSQL cannot hold): the input's fault.
   if (code.startsWith('22')) return 'validation_failed';
   if (code === '42501') return 'forbidden';

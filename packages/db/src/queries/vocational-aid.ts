@@ -105,7 +105,7 @@ function toApplication(r: Record<string, unknown>): VocationalAidApplication {
  */
 export async function lockAidChild(tx: Tx, county: number, childIdHash: Buffer): Promise<void> {
   await tx.execute(
-    sql`SELECT pg_advisory_xact_lock(7343, hashtext(${`${county}:${childIdHash.toString('hex')}`}))`,
+    sql`SELECT pg_advisory_xact_lock(7344, hashtext(${`${county}:${childIdHash.toString('hex')}`}))`,
   );
 }
 

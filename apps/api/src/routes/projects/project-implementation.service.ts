@@ -146,6 +146,13 @@ export async function reportProgress(
       code: 'progress_backwards',
     });
   }
+  if (previous && input.investmentCompletedFen < previous.investmentCompletedFen) {
+    errors.push({
+      field: 'investment_completed_fen',
+      message: `The investment completed is cumulative and does not go back (last report: ${previous.investmentCompletedFen} fen)`,
+      code: 'investment_backwards',
+    });
+  }
   if (previous && input.reportedOn < previous.reportedOn) {
     errors.push({
       field: 'reported_on',

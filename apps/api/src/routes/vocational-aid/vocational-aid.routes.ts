@@ -129,7 +129,10 @@ const TownshipReviewSchema = z
         'Who reviewed at the township 乡镇审核人 (the township has no account; the county clerk records it).',
     }),
     reviewed_on: isoDate.openapi({ example: '2026-09-10', description: 'The day of the township’s review.' }),
-    comment: plainText(1000).nullable().optional().openapi({ example: '公示无异议，同意' }),
+    comment: plainText(500)
+      .nullable()
+      .optional()
+      .openapi({ example: '公示无异议，同意', description: 'The township’s comment; a rejection’s reason.' }),
   })
   .openapi('VocationalAidTownshipReview', {
     example: {
