@@ -36,11 +36,14 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const PUBLIC_V1 = new Set(['/v1/oauth/token']);
 /**
- * POST routes whose body is a file (a registry import, a bank return), exempt from the 1 MiB JSON
- * limit: they count the bytes themselves against HOUFU_IMPORT_MAX_BYTES.
+ * POST routes whose body is a file (a registry import, a bank return, a session's attendance list),
+ * exempt from the 1 MiB JSON limit: they count the bytes themselves against their own cap
+ * (HOUFU_IMPORT_MAX_BYTES; 2 MiB for an attendance list).
  */
 const isFileUpload = (path: string) =>
-  path === '/v1/imports' || /^\/v1\/disbursements\/[^/]+\/returns$/.test(path);
+  path === '/v1/imports' ||
+  /^\/v1\/disbursements\/[^/]+\/returns$/.test(path) ||
+  /^\/v1\/training-sessions\/[^/]+\/attendance$/.test(path);
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();

@@ -1924,6 +1924,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/training-sessions/attendance-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the attendance list template
+         * @description The template with the Chinese headers: a header-only CSV (UTF-8 with BOM, so that Excel reads it), or
+         *     an XLSX whose first sheet holds the headers (身份证号 formatted as text) and whose second sheet 说明
+         *     explains the columns.
+         *
+         *     The first non-empty row holds the headers (exact Chinese names, any order; other columns are
+         *     ignored; a missing required or a repeated header refuses the file, 422 `invalid_header`):
+         *
+         *     | 列名 | 必填 | 说明 |
+         *     |---|---|---|
+         *     | 姓名 | 是 | 参训人员姓名，须与移民名册登记的姓名一致。 |
+         *     | 身份证号 | 是 | 18位居民身份证号码（校验码须正确）；请设为文本格式。 |
+         *     | 村 | 否 | 所在村，仅供核对，不保存。 |
+         *     | 备注 | 否 | 备注，不保存。 |
+         *
+         *     CSV: UTF-8 (with or without BOM) or GB18030/GBK (declare `charset=gb18030`, or leave it out and a file that
+         *     is not valid UTF-8 is read as GB18030). XLSX: the first worksheet. Up to 2097152 bytes (413 beyond)
+         *     and 5000 data rows (422 `too_many_rows`); blank rows are skipped.
+         */
+        get: operations["getTrainingAttendanceTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/training-sessions/{id}": {
         parameters: {
             query?: never;
@@ -1938,6 +1974,52 @@ export interface paths {
         get: operations["getTrainingSession"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/training-sessions/{id}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a session’s attendance list (CSV or XLSX)
+         * @description Links the registered persons of a list of trainees to a session of your county (county clerks;
+         *     another county's session answers 404). The request body is the file itself. Each row's 身份证号 is checked
+         *     (checksum included) and looked up in the county's registry by its keyed hash; the 姓名 must match the
+         *     registered name (spaces and middle-dot variants aside). A person found is linked, or reported
+         *     `already_linked` when linked before (never twice); every other row is reported with its reason and left
+         *     out. The ID numbers are answered masked only.
+         *
+         *     All or nothing, in one transaction: the persons linked to a session may not outnumber its headcount
+         *     (`trainees`): 422 `headcount_exceeded` links nothing. One audit record per import, with the counts.
+         *     Imports of the same session are serialised. `Idempotency-Key` is optional: the same key with the same
+         *     file answers the first 200 again, with another file 422.
+         *
+         *     Reasons: `already_linked` 已是本期参训人员; `not_registered` 本县移民名册中没有此身份证号; `name_missing` 姓名为空; `national_id_missing` 身份证号为空; `national_id_invalid` 身份证号无效; `name_mismatch` 姓名与移民名册登记的不一致; `duplicate_in_file` 身份证号与名单中前面的行重复.
+         *
+         *     The first non-empty row holds the headers (exact Chinese names, any order; other columns are
+         *     ignored; a missing required or a repeated header refuses the file, 422 `invalid_header`):
+         *
+         *     | 列名 | 必填 | 说明 |
+         *     |---|---|---|
+         *     | 姓名 | 是 | 参训人员姓名，须与移民名册登记的姓名一致。 |
+         *     | 身份证号 | 是 | 18位居民身份证号码（校验码须正确）；请设为文本格式。 |
+         *     | 村 | 否 | 所在村，仅供核对，不保存。 |
+         *     | 备注 | 否 | 备注，不保存。 |
+         *
+         *     CSV: UTF-8 (with or without BOM) or GB18030/GBK (declare `charset=gb18030`, or leave it out and a file that
+         *     is not valid UTF-8 is read as GB18030). XLSX: the first worksheet. Up to 2097152 bytes (413 beyond)
+         *     and 5000 data rows (422 `too_many_rows`); blank rows are skipped.
+         */
+        post: operations["importTrainingAttendance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6869,6 +6951,106 @@ export interface components {
             data: components["schemas"]["TrainingSession"][];
             /** @description Pass as `cursor` for the next page; null at the end. */
             next_cursor: string | null;
+        };
+        /** @description 参训人员名单导入: the outcome of one attendance list, row by row. */
+        TrainingAttendanceImport: {
+            /** Format: uuid */
+            session_id: string;
+            /** @enum {string} */
+            format: "csv" | "xlsx";
+            /**
+             * @example {
+             *       "rows": 3,
+             *       "linked": 1,
+             *       "already_linked": 1,
+             *       "not_registered": 0,
+             *       "invalid": 1
+             *     }
+             */
+            counts: {
+                /**
+                 * Format: int64
+                 * @description Data rows of the list (blank rows skipped).
+                 */
+                rows: number;
+                /**
+                 * Format: int64
+                 * @description Rows whose person was linked to the session now.
+                 */
+                linked: number;
+                /**
+                 * Format: int64
+                 * @description Rows whose person was linked before (not duplicated).
+                 */
+                already_linked: number;
+                /**
+                 * Format: int64
+                 * @description Valid ID numbers of no person of the county’s registry.
+                 */
+                not_registered: number;
+                /**
+                 * Format: int64
+                 * @description Rows with a missing name or ID, an invalid ID, a name that differs from the registry’s or an ID repeated in the list.
+                 */
+                invalid: number;
+            };
+            /**
+             * Format: int64
+             * @description The session’s headcount 参训人数.
+             * @example 90
+             */
+            trainees: number;
+            /**
+             * Format: int64
+             * @description Registered persons linked to the session now (≤ trainees).
+             * @example 2
+             */
+            persons_linked: number;
+            rows: {
+                /**
+                 * Format: int64
+                 * @description Spreadsheet row number (the header is row 1).
+                 * @example 2
+                 */
+                row: number;
+                /**
+                 * @description The name as written in the list.
+                 * @example 张三
+                 */
+                name: string | null;
+                /**
+                 * @description The ID number as written, masked (first 6 and last 4 characters).
+                 * @example 420581********0013
+                 */
+                national_id_masked: string | null;
+                /**
+                 * @example linked
+                 * @enum {string}
+                 */
+                outcome: "linked" | "already_linked" | "not_registered" | "invalid";
+                /**
+                 * @description Why the row was not linked: `already_linked` 已是本期参训人员; `not_registered` 本县移民名册中没有此身份证号; `name_missing` 姓名为空; `national_id_missing` 身份证号为空; `national_id_invalid` 身份证号无效; `name_mismatch` 姓名与移民名册登记的不一致; `duplicate_in_file` 身份证号与名单中前面的行重复.
+                 * @example null
+                 * @enum {string|null}
+                 */
+                reason: "already_linked" | "not_registered" | "name_missing" | "national_id_missing" | "national_id_invalid" | "name_mismatch" | "duplicate_in_file" | null;
+                /**
+                 * @description For `national_id_invalid`: the check that failed.
+                 * @example null
+                 * @enum {string|null}
+                 */
+                national_id_error: "length" | "format" | "address" | "birth_date" | "future_birth_date" | "checksum" | null;
+                /**
+                 * @description The reason in Chinese.
+                 * @example null
+                 */
+                message: string | null;
+                /**
+                 * Format: uuid
+                 * @description The registered person (linked or already linked).
+                 */
+                person_id: string | null;
+            }[];
         };
         TrainingReport: {
             /** Format: int64 */
@@ -22148,6 +22330,117 @@ export interface operations {
             };
         };
     };
+    getTrainingAttendanceTemplate: {
+        parameters: {
+            query?: {
+                format?: "csv" | "xlsx";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template file (Content-Disposition: attachment). */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The request does not match the contract; `errors` names the fields. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s roles or scopes do not allow this operation. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getTrainingSession: {
         parameters: {
             query?: never;
@@ -22218,6 +22511,176 @@ export interface operations {
             };
             /** @description The body is larger than 1 MiB. */
             413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; report the `requestId`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry with backoff. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long; it may not have been committed — retry with the same Idempotency-Key. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importTrainingAttendance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example 姓名,身份证号,村,备注
+                 *     张三,420581197001010013,白水港村,
+                 */
+                "text/csv": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+            };
+        };
+        responses: {
+            /** @description The list was read; the persons found are linked. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingAttendanceImport"];
+                };
+            };
+            /** @description The file cannot be read (`file_encoding`, `file_unreadable`), or it is empty. */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a county clerk imports attendance lists. */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session in your county. */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than 2097152 bytes. */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is neither text/csv (UTF-8 or GB18030) nor XLSX. */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Headers (`invalid_header`), no header (`empty_file`) or no rows (`no_rows`), too many rows (`too_many_rows`), more persons than the headcount (`headcount_exceeded`), or the Idempotency-Key used with another file. */
+            422: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];

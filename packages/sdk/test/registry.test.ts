@@ -558,7 +558,10 @@ describe('downloads', () => {
 
   it('is typed: only file paths, their params required where the API requires them', () => {
     expectTypeOf<DownloadPath>().toEqualTypeOf<
-      '/v1/imports/template' | '/v1/imports/{id}/report' | '/v1/registry/notice'
+      | '/v1/imports/template'
+      | '/v1/imports/{id}/report'
+      | '/v1/registry/notice'
+      | '/v1/training-sessions/attendance-template'
     >();
     const houfu = createHoufuClient({ fetch: async () => new Response('') });
     const never = () => {

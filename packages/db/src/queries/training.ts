@@ -579,6 +579,49 @@ export async function countyPersonIds(tx: Tx, county: number, ids: readonly stri
   return new Set(rows.map((r) => r.id));
 }
 
+/**
+ * Serialises the writes of one session's attendance (a transaction-scoped advisory lock: the session
+ * rows are never updated, so two imports of the same session wait for each other here instead).
+ */
+export async function lockTrainingSessionAttendance(
+  tx: Tx,
+  session: { divisionCode: number; id: string },
+): Promise<void> {
+  await tx.execute(
+    sql`SELECT pg_advisory_xact_lock(7344, hashtext(${`${session.divisionCode}:${session.id}`}))`,
+  );
+}
+
+/** The persons of `county` holding these ID lookup hashes, by hash (hex): id and name. */
+export async function countyPersonsByIdHash(
+  tx: Tx,
+  county: number,
+  hashes: readonly Buffer[],
+): Promise<Map<string, { id: string; name: string }>> {
+  if (hashes.length === 0) return new Map();
+  const rows = rowsOf<{ h: string; id: string; name: string }>(
+    await tx.execute(sql`SELECT encode(id_hash, 'hex') AS h, id::text AS id, name FROM persons
+      WHERE division_code = ${county}
+        AND id_hash = ANY(SELECT decode(x, 'hex') FROM unnest(${`{${hashes.map((b) => b.toString('hex')).join(',')}}`}::text[]) AS x)`),
+  );
+  return new Map(rows.map((r) => [r.h, { id: r.id, name: r.name }]));
+}
+
+/** Links persons to a session (those linked already are left as they are); returns how many were new. */
+export async function linkTrainingSessionPersons(
+  tx: Tx,
+  session: { divisionCode: number; id: string },
+  personIds: readonly string[],
+): Promise<number> {
+  if (personIds.length === 0) return 0;
+  const rows = rowsOf<{ person_id: string }>(
+    await tx.execute(sql`INSERT INTO training_session_persons (division_code, session_id, person_id)
+      SELECT ${session.divisionCode}, ${session.id}::uuid, p FROM unnest(${`{${personIds.join(',')}}`}::uuid[]) AS p
+      ON CONFLICT DO NOTHING RETURNING person_id`),
+  );
+  return rows.length;
+}
+
 export async function getTrainingSession(tx: Tx, id: string): Promise<TrainingSessionRow | undefined> {
   const [row] = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`SELECT ${sessionColumns} FROM training_sessions s WHERE s.id = ${id}::uuid`),

@@ -31,9 +31,8 @@ import {
   rememberIdempotent,
   replayIdempotent,
 } from '../../middleware/idempotency.js';
-import { type CsvCharset, charsetOf, type ImportFormat } from './imports.reader.js';
+import { mediaOf } from './imports.reader.js';
 import {
-  CSV_TYPE,
   type createImport,
   type getImport,
   type getImportReport,
@@ -64,29 +63,6 @@ export const toImport = (v: ImportView) => ({
     report: v.status === 'completed' ? `/v1/imports/${v.id}/report` : null,
   },
 });
-
-/** The import's format and charset from its Content-Type; 415 for anything else. */
-function mediaOf(contentType: string | undefined): {
-  format: ImportFormat;
-  charset: CsvCharset | undefined;
-  mediaType: string;
-  key: string;
-} {
-  const essence = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (essence === XLSX_TYPE)
-    return { format: 'xlsx', charset: undefined, mediaType: XLSX_TYPE, key: XLSX_TYPE };
-  if (essence === CSV_TYPE) {
-    const charset = charsetOf(contentType ?? '');
-    if (charset !== 'unsupported') {
-      const mediaType = charset ? `${CSV_TYPE}; charset=${charset}` : CSV_TYPE;
-      return { format: 'csv', charset, mediaType, key: mediaType };
-    }
-  }
-  throw new ApiError(
-    'unsupported_media_type',
-    `Send the file as ${CSV_TYPE} (UTF-8, or charset=gb18030) or ${XLSX_TYPE}.`,
-  );
-}
 
 const serviceContext = (c: HonoContext<AppEnv>): service.Context => ({
   tx: c.var.tx,

@@ -9,9 +9,13 @@ import { TextDecoder } from 'node:util';
 import { type ImportCell, scrubSensitive } from '@houfu/domain';
 import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
+import { ApiError } from '../../lib/problem.js';
 
 export type ImportFormat = 'csv' | 'xlsx';
 export type CsvCharset = 'utf-8' | 'gb18030';
+
+export const CSV_TYPE = 'text/csv';
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** One record of the file; `rowNo` is the spreadsheet row number (1 = the first line). */
 export interface FileRow {
@@ -67,6 +71,32 @@ export function charsetOf(contentType: string): CsvCharset | 'unsupported' | und
   if (name === 'utf-8' || name === 'utf8') return 'utf-8';
   if (['gb18030', 'gbk', 'gb2312', 'cp936'].includes(name)) return 'gb18030';
   return 'unsupported';
+}
+
+/**
+ * A file body's format and charset from its Content-Type (text/csv, UTF-8 or a declared GB18030/GBK, or
+ * XLSX); 415 for anything else. `key` is the media type as it enters an idempotency fingerprint.
+ */
+export function mediaOf(contentType: string | undefined): {
+  format: ImportFormat;
+  charset: CsvCharset | undefined;
+  mediaType: string;
+  key: string;
+} {
+  const essence = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (essence === XLSX_TYPE)
+    return { format: 'xlsx', charset: undefined, mediaType: XLSX_TYPE, key: XLSX_TYPE };
+  if (essence === CSV_TYPE) {
+    const charset = charsetOf(contentType ?? '');
+    if (charset !== 'unsupported') {
+      const mediaType = charset ? `${CSV_TYPE}; charset=${charset}` : CSV_TYPE;
+      return { format: 'csv', charset, mediaType, key: mediaType };
+    }
+  }
+  throw new ApiError(
+    'unsupported_media_type',
+    `Send the file as ${CSV_TYPE} (UTF-8, or charset=gb18030) or ${XLSX_TYPE}.`,
+  );
 }
 
 /**

@@ -5,8 +5,9 @@ import { idParam, plainText } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotencyHeader } from '../../middleware/idempotency.js';
 
-export const CSV_TYPE = 'text/csv';
-export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+import { CSV_TYPE, XLSX_TYPE } from './imports.reader.js';
+
+export { CSV_TYPE, XLSX_TYPE };
 
 const columnTable = importColumns
   .map((c) => `| ${c.header} | ${c.key} | ${c.required ? '是' : '否'} | ${c.description} |`)

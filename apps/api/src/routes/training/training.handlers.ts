@@ -19,13 +19,30 @@ import {
   trainingKindLabels,
   trainingProgress,
 } from '@houfu/domain';
+import ExcelJS from 'exceljs';
 import type { Context as HonoContext } from 'hono';
 import { z } from 'zod';
 import { today } from '../../lib/dates.js';
 import { etagOf } from '../../lib/etag.js';
+import { contentDisposition } from '../../lib/files.js';
 import { decodeCursor, paginate } from '../../lib/pagination.js';
 import { ApiError } from '../../lib/problem.js';
+import { serviceContext as requestContext } from '../../lib/service-context.js';
 import type { AppEnv } from '../../lib/types.js';
+import {
+  idempotencyKeyOf,
+  lockIdempotencyKey,
+  rememberIdempotent,
+  replayIdempotent,
+} from '../../middleware/idempotency.js';
+import { mediaOf, XLSX_TYPE } from '../imports/imports.reader.js';
+import { importFingerprint, pumpBody, tooLarge } from '../imports/imports.service.js';
+import {
+  ATTENDANCE_MAX_BYTES,
+  attendanceColumns,
+  attendanceReasonLabels,
+  importAttendance,
+} from './training.attendance.js';
 import type * as routes from './training.routes.js';
 import * as service from './training.service.js';
 
@@ -375,6 +392,111 @@ export const listSessions: RouteHandler<typeof routes.listTrainingSessions, AppE
 export const getSession: RouteHandler<typeof routes.getTrainingSession, AppEnv> = async (c) => {
   const session = await service.sessionInScope(c.var.tx, c.req.valid('param').id);
   return c.json(toSession(session), 200);
+};
+
+export const importAttendanceList: RouteHandler<typeof routes.importTrainingAttendance, AppEnv> = async (
+  c,
+) => {
+  const { id } = c.req.valid('param');
+  const media = mediaOf(c.req.header('content-type'));
+  const key = idempotencyKeyOf(c, false);
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > ATTENDANCE_MAX_BYTES) {
+    throw tooLarge(ATTENDANCE_MAX_BYTES);
+  }
+  const parts: Buffer[] = [];
+  const file = await pumpBody(c.req.raw.body, ATTENDANCE_MAX_BYTES, async (chunk) => {
+    parts.push(chunk);
+  });
+  if (file.size === 0) {
+    throw new ApiError('validation_failed', 'The file is empty.', [
+      { field: 'body', message: 'Empty file', code: 'too_small' },
+    ]);
+  }
+  const path = new URL(c.req.url).pathname;
+  const fingerprint = importFingerprint(path, file.sha256, media.key);
+  const { principal } = c.var;
+  const scope = key ? { division: principal.division, principal: principal.sub, key } : undefined;
+  if (scope) {
+    const previous = await lockIdempotencyKey(c.var.tx, scope);
+    if (previous) return replayIdempotent(c, previous, fingerprint) as never;
+  }
+  const result = await importAttendance(requestContext(c), id, {
+    bytes: Buffer.concat(parts, file.size),
+    format: media.format,
+    charset: media.charset,
+    sha256: file.sha256,
+  });
+  const res = c.json(
+    {
+      session_id: result.session.id,
+      format: result.format,
+      counts: result.counts,
+      trainees: result.session.trainees,
+      persons_linked: result.session.personIds.length,
+      rows: result.rows.map((r) => ({
+        row: r.row,
+        name: r.name,
+        national_id_masked: r.nationalIdMasked,
+        outcome: r.outcome,
+        reason: r.reason,
+        national_id_error: r.nationalIdError,
+        message: r.reason === null ? null : attendanceReasonLabels[r.reason],
+        person_id: r.personId,
+      })),
+    },
+    200,
+  );
+  if (scope) await rememberIdempotent(c, scope, fingerprint, res);
+  return res;
+};
+
+async function attendanceTemplateXlsx(): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'houfu';
+  const sheet = wb.addWorksheet('参训人员');
+  sheet.columns = attendanceColumns.map((col) => ({
+    header: col.header,
+    key: col.key,
+    width: col.key === 'national_id' ? 24 : 14,
+    style: col.key === 'national_id' ? { numFmt: '@' } : {},
+  }));
+  sheet.getRow(1).font = { bold: true };
+  sheet.views = [{ state: 'frozen', ySplit: 1 }];
+  const help = wb.addWorksheet('说明');
+  help.columns = [
+    { header: '列名', key: 'header', width: 14 },
+    { header: '必填', key: 'required', width: 8 },
+    { header: '说明', key: 'description', width: 80 },
+  ];
+  for (const col of attendanceColumns) {
+    help.addRow({ header: col.header, required: col.required ? '是' : '否', description: col.description });
+  }
+  help.addRow({});
+  help.addRow({
+    header: '文件',
+    description:
+      '第一个工作表的第一行为表头，列的顺序不限，其他列忽略；空行跳过。按身份证号在本县移民名册中查找，姓名须一致；关联人数不能超过本期参训人数。',
+  });
+  help.getRow(1).font = { bold: true };
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+export const attendanceTemplate: RouteHandler<typeof routes.getTrainingAttendanceTemplate, AppEnv> = async (
+  c,
+) => {
+  const { format } = c.req.valid('query');
+  if (format === 'csv') {
+    return c.body(`\uFEFF${attendanceColumns.map((col) => col.header).join(',')}\r\n`, 200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': contentDisposition('参训人员名单模板.csv', 'training-attendance-template.csv'),
+    }) as never;
+  }
+  const file = await attendanceTemplateXlsx();
+  return c.body(new Uint8Array(file), 200, {
+    'content-type': XLSX_TYPE,
+    'content-disposition': contentDisposition('参训人员名单模板.xlsx', 'training-attendance-template.xlsx'),
+  }) as never;
 };
 
 const measure = (planned: number, done: number, r: DoubleHalfResult) => ({

@@ -3,7 +3,7 @@ import * as handlers from './training.handlers.js';
 import * as routes from './training.routes.js';
 
 // Training 移民培训: annual plans with their approval route, providers, calls for bids and selection,
-// sessions with their cost against the approved budget, and the plan-vs-done report (双过半).
+// sessions with their cost against the approved budget and their attendance lists, and the plan-vs-done report (双过半).
 export default createRouter()
   .openapi(routes.createTrainingPlan, handlers.createPlan)
   .openapi(routes.listTrainingPlans, handlers.listPlans)
@@ -19,5 +19,8 @@ export default createRouter()
   .openapi(routes.selectTrainingProviders, handlers.selectProviders)
   .openapi(routes.createTrainingSession, handlers.createSession)
   .openapi(routes.listTrainingSessions, handlers.listSessions)
+  // Before /{id}, so that "attendance-template" is not read as an id.
+  .openapi(routes.getTrainingAttendanceTemplate, handlers.attendanceTemplate)
   .openapi(routes.getTrainingSession, handlers.getSession)
+  .openapi(routes.importTrainingAttendance, handlers.importAttendanceList)
   .openapi(routes.trainingReport, handlers.report);

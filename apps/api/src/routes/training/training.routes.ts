@@ -5,6 +5,15 @@ import { pageQuery, pageSchema } from '../../lib/pagination.js';
 import { divisionCodeParam, idParam, isoDate, plainText, uuid } from '../../lib/params.js';
 import { json, problem, protectedRoute } from '../../lib/route.js';
 import { idempotency, idempotencyHeader } from '../../middleware/idempotency.js';
+import { CSV_TYPE, XLSX_TYPE } from '../imports/imports.reader.js';
+import {
+  ATTENDANCE_MAX_BYTES,
+  ATTENDANCE_MAX_ROWS,
+  attendanceColumns,
+  attendanceOutcomes,
+  attendanceReasonLabels,
+  attendanceReasons,
+} from './training.attendance.js';
 
 const TAGS = ['training'];
 const MAX_FEN = Number.MAX_SAFE_INTEGER;
@@ -687,6 +696,155 @@ export const getTrainingSession = protectedRoute('training:read', {
   responses: {
     200: json(SessionSchema, 'The session.'),
     404: problem('No such session in your scope.'),
+  },
+});
+
+// ── Attendance imports ──────────────────────────────────────────────────────────────────────────
+
+const attendanceColumnTable = attendanceColumns
+  .map((c) => `| ${c.header} | ${c.required ? '是' : '否'} | ${c.description} |`)
+  .join('\n');
+const attendanceReasonList = attendanceReasons.map((r) => `\`${r}\` ${attendanceReasonLabels[r]}`).join('; ');
+
+const ATTENDANCE_FORMAT_DESCRIPTION = `The first non-empty row holds the headers (exact Chinese names, any order; other columns are
+ignored; a missing required or a repeated header refuses the file, 422 \`invalid_header\`):
+
+| 列名 | 必填 | 说明 |
+|---|---|---|
+${attendanceColumnTable}
+
+CSV: UTF-8 (with or without BOM) or GB18030/GBK (declare \`charset=gb18030\`, or leave it out and a file that
+is not valid UTF-8 is read as GB18030). XLSX: the first worksheet. Up to ${ATTENDANCE_MAX_BYTES} bytes (413 beyond)
+and ${ATTENDANCE_MAX_ROWS} data rows (422 \`too_many_rows\`); blank rows are skipped.`;
+
+const attendanceCount = (description: string) => z.number().int().openapi({ description });
+
+export const AttendanceImportSchema = z
+  .object({
+    session_id: z.uuid(),
+    format: z.enum(['csv', 'xlsx']),
+    counts: z
+      .object({
+        rows: attendanceCount('Data rows of the list (blank rows skipped).'),
+        linked: attendanceCount('Rows whose person was linked to the session now.'),
+        already_linked: attendanceCount('Rows whose person was linked before (not duplicated).'),
+        not_registered: attendanceCount('Valid ID numbers of no person of the county’s registry.'),
+        invalid: attendanceCount(
+          'Rows with a missing name or ID, an invalid ID, a name that differs from the registry’s or an ID repeated in the list.',
+        ),
+      })
+      .openapi({ example: { rows: 3, linked: 1, already_linked: 1, not_registered: 0, invalid: 1 } }),
+    trainees: z.number().int().openapi({ example: 90, description: 'The session’s headcount 参训人数.' }),
+    persons_linked: z
+      .number()
+      .int()
+      .openapi({ example: 2, description: 'Registered persons linked to the session now (≤ trainees).' }),
+    rows: z.array(
+      z.object({
+        row: z
+          .number()
+          .int()
+          .openapi({ example: 2, description: 'Spreadsheet row number (the header is row 1).' }),
+        name: z
+          .string()
+          .nullable()
+          .openapi({ example: '张三', description: 'The name as written in the list.' }),
+        national_id_masked: z.string().nullable().openapi({
+          example: '420581********0013',
+          description: 'The ID number as written, masked (first 6 and last 4 characters).',
+        }),
+        outcome: z.enum(attendanceOutcomes).openapi({ example: 'linked' }),
+        reason: z
+          .enum(attendanceReasons as [string, ...string[]])
+          .nullable()
+          .openapi({ example: null, description: `Why the row was not linked: ${attendanceReasonList}.` }),
+        national_id_error: z
+          .enum(['length', 'format', 'address', 'birth_date', 'future_birth_date', 'checksum'])
+          .nullable()
+          .openapi({ example: null, description: 'For `national_id_invalid`: the check that failed.' }),
+        message: z.string().nullable().openapi({ example: null, description: 'The reason in Chinese.' }),
+        person_id: z
+          .uuid()
+          .nullable()
+          .openapi({ description: 'The registered person (linked or already linked).' }),
+      }),
+    ),
+  })
+  .openapi('TrainingAttendanceImport', {
+    description: '参训人员名单导入: the outcome of one attendance list, row by row.',
+  });
+
+export const importTrainingAttendance = protectedRoute('training:write', {
+  method: 'post',
+  path: '/v1/training-sessions/{id}/attendance',
+  operationId: 'importTrainingAttendance',
+  tags: TAGS,
+  summary: 'Import a session’s attendance list (CSV or XLSX)',
+  description: `Links the registered persons of a list of trainees to a session of your county (county clerks;
+another county's session answers 404). The request body is the file itself. Each row's 身份证号 is checked
+(checksum included) and looked up in the county's registry by its keyed hash; the 姓名 must match the
+registered name (spaces and middle-dot variants aside). A person found is linked, or reported
+\`already_linked\` when linked before (never twice); every other row is reported with its reason and left
+out. The ID numbers are answered masked only.
+
+All or nothing, in one transaction: the persons linked to a session may not outnumber its headcount
+(\`trainees\`): 422 \`headcount_exceeded\` links nothing. One audit record per import, with the counts.
+Imports of the same session are serialised. \`Idempotency-Key\` is optional: the same key with the same
+file answers the first 200 again, with another file 422.
+
+Reasons: ${attendanceReasonList}.
+
+${ATTENDANCE_FORMAT_DESCRIPTION}`,
+  request: {
+    params: idParam,
+    headers: idempotencyHeader(false),
+    body: {
+      required: true,
+      content: {
+        [CSV_TYPE]: {
+          schema: z.string().openapi({ format: 'binary', maxLength: ATTENDANCE_MAX_BYTES }),
+          example: '姓名,身份证号,村,备注\r\n张三,420581197001010013,白水港村,\r\n',
+        },
+        [XLSX_TYPE]: { schema: z.string().openapi({ format: 'binary', maxLength: ATTENDANCE_MAX_BYTES }) },
+      },
+    },
+  },
+  responses: {
+    200: json(AttendanceImportSchema, 'The list was read; the persons found are linked.'),
+    400: problem('The file cannot be read (`file_encoding`, `file_unreadable`), or it is empty.'),
+    403: problem('Only a county clerk imports attendance lists.'),
+    404: problem('No such session in your county.'),
+    409: problem('A request with this Idempotency-Key is still running.'),
+    413: problem(`The file is larger than ${ATTENDANCE_MAX_BYTES} bytes.`),
+    415: problem('The body is neither text/csv (UTF-8 or GB18030) nor XLSX.'),
+    422: problem(
+      'Headers (`invalid_header`), no header (`empty_file`) or no rows (`no_rows`), too many rows (`too_many_rows`), more persons than the headcount (`headcount_exceeded`), or the Idempotency-Key used with another file.',
+    ),
+  },
+});
+
+export const getTrainingAttendanceTemplate = protectedRoute('training:read', {
+  method: 'get',
+  path: '/v1/training-sessions/attendance-template',
+  operationId: 'getTrainingAttendanceTemplate',
+  tags: TAGS,
+  summary: 'Download the attendance list template',
+  description: `The template with the Chinese headers: a header-only CSV (UTF-8 with BOM, so that Excel reads it), or
+an XLSX whose first sheet holds the headers (身份证号 formatted as text) and whose second sheet 说明
+explains the columns.
+
+${ATTENDANCE_FORMAT_DESCRIPTION}`,
+  request: {
+    query: z.object({ format: z.enum(['csv', 'xlsx']).default('xlsx').openapi({ example: 'xlsx' }) }),
+  },
+  responses: {
+    200: {
+      description: 'The template file (Content-Disposition: attachment).',
+      content: {
+        [CSV_TYPE]: { schema: z.string() },
+        [XLSX_TYPE]: { schema: z.string().openapi({ format: 'binary' }) },
+      },
+    },
   },
 });
 
