@@ -370,6 +370,7 @@ beforeAll(async () => {
       trainees: 10,
       cost_fen: 100_000,
     },
+    headers: { 'idempotency-key': randomUUID() },
   });
   expect(madeSession.status, await madeSession.clone().text()).toBe(201);
   fixtures['/v1/training-sessions'] = {

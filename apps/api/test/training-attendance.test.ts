@@ -110,6 +110,7 @@ async function makeSession(trainees: number): Promise<{ id: string }> {
         trainees,
         cost_fen: 1_000 * trainees,
       },
+      headers: { 'idempotency-key': randomUUID() },
     }),
     201,
   );

@@ -253,7 +253,7 @@ function sessionBody(plan: Plan, cost: number, extra: Record<string, unknown> = 
   };
 }
 const session = async (county: number, body: Record<string, unknown>) =>
-  call('POST', '/v1/training-sessions', await clerk(county), body);
+  call('POST', '/v1/training-sessions', await clerk(county), body, { 'idempotency-key': randomUUID() });
 
 async function auditActions(county: number, entityId: string): Promise<string[]> {
   return rowsOf<{ action: string }>(
@@ -455,7 +455,25 @@ describe('budget rules on every write', () => {
     const dear = await session(ERRORS, sessionBody(plan, 4_000_001));
     expect(dear.status).toBe(422);
     expect(codes(await problem(dear))).toEqual(['cost_per_trainee_above_cap']);
-    const first = await ok<Session>(await session(ERRORS, sessionBody(plan, 2_000_000)), 201);
+    // A session spends money: without an Idempotency-Key it is refused; a retry with the key is recorded once.
+    const noKey = await call(
+      'POST',
+      '/v1/training-sessions',
+      await clerk(ERRORS),
+      sessionBody(plan, 2_000_000),
+    );
+    expect(noKey.status).toBe(400);
+    const key = { 'idempotency-key': randomUUID() };
+    const body = sessionBody(plan, 2_000_000);
+    const first = await ok<Session>(
+      await call('POST', '/v1/training-sessions', await clerk(ERRORS), body, key),
+      201,
+    );
+    const retried = await ok<Session>(
+      await call('POST', '/v1/training-sessions', await clerk(ERRORS), body, key),
+      201,
+    );
+    expect(retried.id).toBe(first.id);
     expect(first).toMatchObject({ trainees: 50, cost_fen: 2_000_000 });
     const otherYear = await session(ERRORS, sessionBody(plan, 10_000, { held_on: `${YEAR}-04-12` }));
     expect(otherYear.status).toBe(422);
@@ -508,7 +526,9 @@ describe('budget rules on every write', () => {
     const as = await clerk(RACE);
     const results = await Promise.all(
       Array.from({ length: N }, () =>
-        call('POST', '/v1/training-sessions', as, sessionBody(plan, each, { trainees: 400 })),
+        call('POST', '/v1/training-sessions', as, sessionBody(plan, each, { trainees: 400 }), {
+          'idempotency-key': randomUUID(),
+        }),
       ),
     );
     const statuses = results.map((r) => r.status);

@@ -1916,6 +1916,8 @@ export interface paths {
          *     (422 `cost_per_trainee_above_cap`); the spending may never exceed the approved budget of the line (409
          *     `training_budget_exceeded` with what is left) — one guarded UPDATE, safe under concurrent sessions. The
          *     provider must be of the county and, once a call of the kind is decided, one selected by it. Audited.
+         *     An `Idempotency-Key` is required: a session spends money and has no natural key, so a retried request
+         *     must not record it twice.
          */
         post: operations["createTrainingSession"];
         delete?: never;
@@ -6254,7 +6256,10 @@ export interface components {
              * @example 2026-09-10
              */
             reviewed_on: string;
-            /** @example 公示无异议，同意 */
+            /**
+             * @description The township’s comment; a rejection’s reason.
+             * @example 公示无异议，同意
+             */
             comment?: string | null;
         };
         /**
@@ -22194,9 +22199,9 @@ export interface operations {
     createTrainingSession: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description Up to 255 printable ASCII characters, unique per request you mean once (a UUID). A replay with the same body answers the first response; with another body, 422; while the first still runs, 409. */
-                "idempotency-key"?: string;
+                "idempotency-key": string;
             };
             path?: never;
             cookie?: never;

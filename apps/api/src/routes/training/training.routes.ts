@@ -653,10 +653,12 @@ export const createTrainingSession = protectedRoute('training:write', {
 approved (409 \`conflict\`, \`plan_not_approved\`); the cost per trainee must stay within the province's cap
 (422 \`cost_per_trainee_above_cap\`); the spending may never exceed the approved budget of the line (409
 \`training_budget_exceeded\` with what is left) — one guarded UPDATE, safe under concurrent sessions. The
-provider must be of the county and, once a call of the kind is decided, one selected by it. Audited.`,
-  middleware: [idempotency({ required: false })],
+provider must be of the county and, once a call of the kind is decided, one selected by it. Audited.
+An \`Idempotency-Key\` is required: a session spends money and has no natural key, so a retried request
+must not record it twice.`,
+  middleware: [idempotency({ required: true })],
   request: {
-    headers: idempotencyHeader(false),
+    headers: idempotencyHeader(true),
     body: { required: true, content: { 'application/json': { schema: CreateSessionSchema } } },
   },
   responses: {
