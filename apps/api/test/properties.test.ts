@@ -194,7 +194,7 @@ async function trainingFixtures() {
 
 /**
  * Vocational education aid applications in the states their steps need: one entered (posted), one
- * posted (reviewed by the township), one approved by the township (paid); the parent a registered
+ * posted (reviewed by the township), two approved by the township (one paid, one rejected by the county); the parent a registered
  * person of its own (other writes may record events of the persons fixture); a child to apply for.
  */
 async function aidFixtures(village: number) {
@@ -245,6 +245,11 @@ async function aidFixtures(village: number) {
   await must(await step(approved.id, 'township-review', review));
   concretePaths['/v1/vocational-aid-applications/{id}/payment'] =
     `/v1/vocational-aid-applications/${approved.id}/payment`;
+  const toReject = await make();
+  await must(await step(toReject.id, 'posting', posting));
+  await must(await step(toReject.id, 'township-review', review));
+  concretePaths['/v1/vocational-aid-applications/{id}/rejection'] =
+    `/v1/vocational-aid-applications/${toReject.id}/rejection`;
   exampleOverrides['/v1/vocational-aid-applications/{id}/payment'] = {
     amount_fen: 200_000,
     paid_on: today,

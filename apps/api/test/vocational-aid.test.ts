@@ -135,7 +135,9 @@ async function ok<T>(res: Response, status = 200): Promise<T> {
 }
 
 /** A child's ID number: 16 years old unless `birthDate` is given. */
-const childId = (birthDate = bornAged(16)) => makeNationalId(COUNTY, birthDate);
+/** A child's ID number; never the same twice in this file (a random sequence number collided now and then). */
+let childSeq = 0;
+const childId = (birthDate = bornAged(16)) => makeNationalId(COUNTY, birthDate, (childSeq += 1) % 1000);
 
 function body(extra: Record<string, unknown> = {}) {
   return {
@@ -294,6 +296,26 @@ describe('the procedure: apply → village posting → township review → count
       'vocational_aid.post',
       'vocational_aid.reject',
     ]);
+    await ok<Application>(await apply({ child_national_id: id }), 201);
+  });
+
+  it('the county rejects an application the township approved (only then, only its approver), freeing the year', async () => {
+    const id = childId();
+    const a = await ok<Application>(await apply({ child_national_id: id }), 201);
+    const reject = async (as?: string, reason = '父亲已迁出，不再符合资助条件') =>
+      call('POST', `/v1/vocational-aid-applications/${a.id}/rejection`, as ?? (await approver()), { reason });
+    // Before the township's approval there is nothing for the county to reject.
+    expect((await problem(await reject())).status).toBe(409);
+    await ok(await posting(a.id));
+    await ok(await townshipReview(a.id));
+    // The clerk does not decide on payment; another county does not see it.
+    expect((await problem(await reject(await clerk()))).status).toBe(403);
+    expect((await problem(await reject(await approver(OTHER)))).status).toBe(404);
+    const rejected = await ok<Application>(await reject());
+    expect(rejected).toMatchObject({ status: 'rejected', rejection_reason: '父亲已迁出，不再符合资助条件' });
+    expect((await problem(await pay(a.id))).status).toBe(409);
+    expect((await problem(await reject())).status).toBe(409);
+    expect((await auditActions(a.id)).at(-1)).toBe('vocational_aid.county_reject');
     await ok<Application>(await apply({ child_national_id: id }), 201);
   });
 

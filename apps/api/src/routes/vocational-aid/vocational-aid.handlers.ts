@@ -125,3 +125,10 @@ export const pay: RouteHandler<typeof routes.payApplication, AppEnv> = async (c)
   });
   return c.json(toApplication(app), 200);
 };
+
+export const reject: RouteHandler<typeof routes.rejectApplication, AppEnv> = async (c) => {
+  const app = await service.rejectApplication(serviceContext(c), c.req.valid('param').id, {
+    reason: c.req.valid('json').reason,
+  });
+  return c.json(toApplication(app), 200);
+};

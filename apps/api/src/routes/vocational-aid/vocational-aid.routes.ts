@@ -159,6 +159,15 @@ const PaymentSchema = z
     example: { amount_fen: 200_000, paid_on: '2026-09-20', reference: '宜移资〔2026〕18号' },
   });
 
+const RejectionSchema = z
+  .strictObject({
+    reason: plainText(500).openapi({
+      example: '父亲已迁出，不再符合资助条件',
+      description: 'Why the county does not pay 不予发放理由.',
+    }),
+  })
+  .openapi('VocationalAidRejection', { example: { reason: '父亲已迁出，不再符合资助条件' } });
+
 export const ApplicationSchema = z
   .object({
     id: z.uuid(),
@@ -354,5 +363,24 @@ export const payApplication = protectedRoute('aid:pay', {
     404: problem('No such application in your county.'),
     409: problem('The application is not approved by the township (or already paid).'),
     422: problem('A rule of `training.vocational_aid` is not met, or the amount or day does not fit.'),
+  },
+});
+
+export const rejectApplication = protectedRoute('aid:pay', {
+  ...action(
+    '/v1/vocational-aid-applications/{id}/rejection',
+    'rejectVocationalAidApplication',
+    'Reject an application the township approved',
+    'township_reviewed → rejected 县级不予发放, by the county approver, with the reason: for an application the county will not pay, e.g. because a rule is no longer met on payment (the parent moved out, the years used up meanwhile). The child’s school year is then free to be applied for again. Audited.',
+  ),
+  request: {
+    params: idParam,
+    headers: idempotencyHeader(false),
+    body: { required: true, content: { 'application/json': { schema: RejectionSchema } } },
+  },
+  responses: {
+    200: json(ApplicationSchema, 'Rejected.'),
+    404: problem('No such application in your county.'),
+    409: problem('The application is not approved by the township, or already paid or rejected.'),
   },
 });

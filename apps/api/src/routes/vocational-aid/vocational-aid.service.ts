@@ -346,6 +346,36 @@ export async function recordTownshipReview(
   return applicationInScope(ctx.tx, id);
 }
 
+/**
+ * township_reviewed → rejected by the county 县级不予发放, with the reason: an application the township
+ * approved that the county will not pay (the rules are no longer met on payment, say the parent moved
+ * out or the years were used up meanwhile). It then no longer holds the child's school year.
+ */
+export async function rejectApplication(
+  ctx: Context,
+  id: string,
+  input: { reason: string },
+): Promise<VocationalAidApplication> {
+  const app = await ownApplication(ctx, id);
+  if (app.status !== 'township_reviewed') {
+    throw new ApiError(
+      'conflict',
+      `Vocational aid application ${app.id} is ${app.status} (${vocationalAidStatusLabels[app.status as VocationalAidStatus]}); the county rejects only an application the township approved.`,
+    );
+  }
+  await updateVocationalAidApplication(
+    ctx.tx,
+    app,
+    { status: 'rejected', rejectionReason: input.reason },
+    ctx.actor.sub,
+  );
+  await audit(ctx, app, 'vocational_aid.county_reject', {
+    status: statusChange(app.status, 'rejected'),
+    reason: input.reason,
+  });
+  return applicationInScope(ctx.tx, id);
+}
+
 export interface PaymentInput {
   paidFen: number;
   paidOn: string;
