@@ -137,7 +137,10 @@ async function ok<T>(res: Response, status = 200): Promise<T> {
 /** A child's ID number: 16 years old unless `birthDate` is given. */
 /** A child's ID number; never the same twice in this file (a random sequence number collided now and then). */
 let childSeq = 0;
-const childId = (birthDate = bornAged(16)) => makeNationalId(COUNTY, birthDate, (childSeq += 1) % 1000);
+function childId(birthDate = bornAged(16)): string {
+  childSeq += 1;
+  return makeNationalId(COUNTY, birthDate, childSeq % 1000);
+}
 
 function body(extra: Record<string, unknown> = {}) {
   return {
