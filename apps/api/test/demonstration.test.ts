@@ -16,6 +16,7 @@ import { rowsOf } from '@houfu/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  caller,
   createTestApp,
   fields,
   freshCities,
@@ -91,8 +92,7 @@ const cityReviewer = (city: number) => token(city, ['city_reviewer'], `user:demo
 const provinceAdmin = (province: number) =>
   token(province, ['province_admin'], `user:demo:province:${province}`);
 
-const call = (method: string, path: string, as: string, body?: unknown) =>
-  t.call(method, path, { token: as, ...(body === undefined ? {} : { body }) });
+const call = caller(() => t);
 
 async function setOverride(parameter: string, from: string, value: unknown) {
   const res = await call(

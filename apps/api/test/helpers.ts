@@ -36,6 +36,12 @@ export async function ok<T>(res: Response, status = 200): Promise<T> {
   return JSON.parse(text) as T;
 }
 
+/** `t.call` as the holder of a token, with an optional JSON body and headers. */
+export function caller(app: () => TestApp) {
+  return (method: string, path: string, as: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app().call(method, path, { token: as, ...(body === undefined ? {} : { body }), headers });
+}
+
 /** `t.token` remembered per division, roles and subject, for files that ask for the same token often. */
 export function tokenCache(app: () => TestApp) {
   const tokens = new Map<string, Promise<string>>();
@@ -52,7 +58,7 @@ export function tokenCache(app: () => TestApp) {
 
 /**
  * Two cities of one province where no test has written anything (localities, persons, batches, projects,
- * allocations, demonstration villages, progress targets) and no policy is stored, each with at least
+ * allocations, demonstration villages, progress targets, training, aid) and no policy is stored, each with at least
  * `minCounties` counties; away from the provinces other test files write in (11, 36, 42, 53) and from
  * 新疆 (65). So a file works on a shared PostgreSQL database without seeing another file's data.
  */
@@ -70,6 +76,9 @@ export async function freshCities(
         UNION SELECT DISTINCT division_code / 10000 FROM fund_allocations
         UNION SELECT DISTINCT division_code / 10000 FROM demonstration_villages
         UNION SELECT DISTINCT division_code / 10000 FROM progress_targets
+        UNION SELECT DISTINCT division_code / 10000 FROM training_plans
+        UNION SELECT DISTINCT division_code / 10000 FROM training_providers
+        UNION SELECT DISTINCT division_code / 10000 FROM vocational_aid_applications
         UNION SELECT DISTINCT division_code / 10000 FROM policy_overrides
       ), cities AS (
         SELECT c.code / 10000 * 10000 AS province,

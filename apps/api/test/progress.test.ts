@@ -14,6 +14,7 @@ import { rowsOf } from '@houfu/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  caller,
   createTestApp,
   fields,
   freshCities,
@@ -82,13 +83,7 @@ const cityReviewer = (city: number) => token(city, ['city_reviewer'], `user:prog
 const provinceAdmin = (province: number) =>
   token(province, ['province_admin'], `user:progress:province:${province}`);
 
-const call = (
-  method: string,
-  path: string,
-  as: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => t.call(method, path, { token: as, ...(body === undefined ? {} : { body }), headers });
+const call = caller(() => t);
 
 beforeAll(async () => {
   t = await createTestApp();

@@ -18,6 +18,7 @@ import { acceptanceChecks } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  caller,
   createTestApp,
   fields,
   freshCities,
@@ -141,13 +142,7 @@ afterAll(() => t.close());
 
 // ── Factories ──────────────────────────────────────────────────────────────────────────────────
 
-const call = (
-  method: string,
-  path: string,
-  as: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => t.call(method, path, { token: as, ...(body === undefined ? {} : { body }), headers });
+const call = caller(() => t);
 
 const village = (county: number, i = 0) => villages.get(county)?.[i] as number;
 

@@ -12,10 +12,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rowsOf } from '@houfu/db';
-import type { Role } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, fields, makePerson, makeTownship, problem, type TestApp } from './helpers.js';
+import {
+  caller,
+  createTestApp,
+  fields,
+  freshCities,
+  makePerson,
+  makeTownship,
+  ok,
+  problem,
+  type TestApp,
+  tokenCache,
+} from './helpers.js';
 
 interface Line {
   kind: string;
@@ -107,52 +117,7 @@ const provinceOf = (code: number) => code - (code % 10_000);
 const YEAR = 2026;
 const WAN = 1_000_000; // 1万 yuan in fen
 
-/** Five counties in two cities of one province where nobody has data, in a province without stored policy. */
-async function freshCounties(): Promise<[number[], number[]]> {
-  const rows = rowsOf<{ city: number; counties: number[] }>(
-    await t.admin.orm.execute(sql`
-      WITH used AS (
-        SELECT DISTINCT division_code / 100 AS city FROM localities
-        UNION SELECT DISTINCT division_code / 100 FROM persons
-        UNION SELECT DISTINCT division_code / 100 FROM payment_batches
-        UNION SELECT DISTINCT division_code / 100 FROM projects
-        UNION SELECT DISTINCT division_code / 100 FROM fund_allocations
-        UNION SELECT DISTINCT division_code / 100 FROM training_plans
-        UNION SELECT DISTINCT division_code / 100 FROM training_providers
-      ), cities AS (
-        SELECT c.code / 10000 * 10000 AS province, c.code AS city,
-               (SELECT array_agg(d.code ORDER BY d.code) FROM divisions d
-                 WHERE d.level = 'county' AND d.code / 100 * 100 = c.code) AS counties
-        FROM divisions c
-        WHERE c.level = 'city' AND (c.code / 100) % 100 <> 90 AND c.code / 10000 NOT IN (11, 36, 42, 53, 65)
-          AND c.code / 100 NOT IN (SELECT city FROM used)
-          AND NOT EXISTS (SELECT 1 FROM policy_overrides o WHERE o.division_code = c.code / 10000 * 10000)
-      ), eligible AS (
-        SELECT * FROM cities WHERE cardinality(counties) >= 3
-      ), pick AS (
-        SELECT province FROM eligible GROUP BY province HAVING count(*) >= 2 ORDER BY random() LIMIT 1
-      )
-      SELECT city, counties FROM eligible WHERE province = (SELECT province FROM pick)
-      ORDER BY random() LIMIT 2`),
-  );
-  expect(rows).toHaveLength(2);
-  const [a, b] = rows.map((r) => (Array.isArray(r.counties) ? r.counties.map(Number) : [])) as [
-    number[],
-    number[],
-  ];
-  return [a, b];
-}
-
-const tokens = new Map<string, Promise<string>>();
-function token(division: number, roles: Role[], sub: string): Promise<string> {
-  const key = `${division}|${roles.join(',')}|${sub}`;
-  let value = tokens.get(key);
-  if (!value) {
-    value = t.token(division, roles, sub);
-    tokens.set(key, value);
-  }
-  return value;
-}
+const token = tokenCache(() => t);
 const clerk = (county: number) => token(county, ['county_operator'], `user:train:clerk:${county}`);
 const countyApprover = (county: number) =>
   token(county, ['county_approver'], `user:train:approver:${county}`);
@@ -163,7 +128,9 @@ const provinceAdmin = (code: number) =>
 
 beforeAll(async () => {
   t = await createTestApp();
-  const [first, second] = await freshCounties();
+  const {
+    counties: [first, second],
+  } = await freshCities(t);
   [HAPPY, ERRORS, LOCK] = first as [number, number, number];
   [BIDS, RACE] = second as [number, number];
   village = (await makeTownship(t.db, HAPPY, 1)).villages[0]?.code as number;
@@ -172,23 +139,11 @@ afterAll(() => t.close());
 
 // ── Helpers ────────────────────────────────────────────────────────────────────────────────────
 
-const call = (
-  method: string,
-  path: string,
-  as: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => t.call(method, path, { token: as, ...(body === undefined ? {} : { body }), headers });
+const call = caller(() => t);
 
 /** The codes a problem's `errors` carry. */
 const codes = (body: { errors?: { field: string }[] }) =>
   ((body.errors ?? []) as { code?: string }[]).map((e) => e.code);
-
-async function ok<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
 
 interface LineSpec {
   kind?: string;

@@ -13,17 +13,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rowsOf } from '@houfu/db';
-import type { Role } from '@houfu/domain';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  caller,
   createTestApp,
   fields,
+  freshCities,
   makeNationalId,
   makePerson,
   makeTownship,
+  ok,
   problem,
   type TestApp,
+  tokenCache,
 } from './helpers.js';
 
 interface Application {
@@ -76,38 +79,7 @@ function bornAged(age: number, days = -30): string {
   return d.toISOString().slice(0, 10);
 }
 
-async function freshCounties(): Promise<number[]> {
-  const rows = rowsOf<{ counties: number[] }>(
-    await t.admin.orm.execute(sql`
-      WITH used AS (
-        SELECT DISTINCT division_code / 100 AS city FROM localities
-        UNION SELECT DISTINCT division_code / 100 FROM persons
-        UNION SELECT DISTINCT division_code / 100 FROM vocational_aid_applications
-      )
-      SELECT (SELECT array_agg(d.code ORDER BY d.code) FROM divisions d
-                WHERE d.level = 'county' AND d.code / 100 * 100 = c.code) AS counties
-      FROM divisions c
-      WHERE c.level = 'city' AND (c.code / 100) % 100 <> 90 AND c.code / 10000 NOT IN (11, 36, 42, 53, 65)
-        AND c.code / 100 NOT IN (SELECT city FROM used)
-        AND NOT EXISTS (SELECT 1 FROM policy_overrides o WHERE o.division_code = c.code / 10000 * 10000)
-        AND (SELECT count(*) FROM divisions d WHERE d.level = 'county' AND d.code / 100 * 100 = c.code) >= 2
-      ORDER BY random() LIMIT 1`),
-  );
-  const counties = rows[0]?.counties;
-  expect(counties).toBeDefined();
-  return (counties ?? []).map(Number);
-}
-
-const tokens = new Map<string, Promise<string>>();
-function token(division: number, roles: Role[], sub: string): Promise<string> {
-  const key = `${division}|${roles.join(',')}|${sub}`;
-  let value = tokens.get(key);
-  if (!value) {
-    value = t.token(division, roles, sub);
-    tokens.set(key, value);
-  }
-  return value;
-}
+const token = tokenCache(() => t);
 const clerk = (county = COUNTY) => token(county, ['county_operator'], `user:aid:clerk:${county}`);
 const approver = (county = COUNTY) => token(county, ['county_approver'], `user:aid:approver:${county}`);
 const cityReviewer = () =>
@@ -115,7 +87,7 @@ const cityReviewer = () =>
 
 beforeAll(async () => {
   t = await createTestApp();
-  [COUNTY, OTHER] = (await freshCounties()) as [number, number];
+  [COUNTY, OTHER] = (await freshCities(t, 2)).counties[0] as [number, number];
   village = (await makeTownship(t.db, COUNTY, 2)).villages[0]?.code as number;
   parent = (await makePerson(t, COUNTY, { village, name: '李大山' })).id;
   movedOutParent = (await makePerson(t, COUNTY, { village, status: 'moved_out' })).id;
@@ -125,14 +97,7 @@ afterAll(() => t.close());
 
 // ── Helpers ────────────────────────────────────────────────────────────────────────────────────
 
-const call = (method: string, path: string, as: string, body?: unknown) =>
-  t.call(method, path, { token: as, ...(body === undefined ? {} : { body }) });
-
-async function ok<T>(res: Response, status = 200): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
+const call = caller(() => t);
 
 /** A child's ID number: 16 years old unless `birthDate` is given. */
 /** A child's ID number; never the same twice in this file (a random sequence number collided now and then). */

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { rowsOf } from '../tenant.js';
+import type { ProjectRouteStep } from './projects.js';
 import type { DivisionRange } from './registry.js';
 
 /*
@@ -9,11 +10,8 @@ import type { DivisionRange } from './registry.js';
  * applied by the API; these functions only read and write. Fen cross the driver boundary as text.
  */
 
-export interface TrainingRouteStep {
-  level: 'city' | 'province';
-  action: 'review' | 'approve' | 'record';
-  scope?: 'feasibility_and_design' | 'feasibility' | 'design';
-}
+/** A step of a training plan's approval route: the same shape as a project's. */
+export type TrainingRouteStep = ProjectRouteStep;
 
 export interface TrainingHistoryEntry {
   seq: number;
