@@ -59,6 +59,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     'no-record': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -132,9 +133,11 @@ function cleanup(): Promise<void> {
 async function doCleanup(): Promise<void> {
   killAllChildren();
   await sql?.end({ timeout: 1 }).catch(() => {});
-  await admin
-    .unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-    .catch((e: Error) => console.error(`could not drop ${dbName}: ${e.message}`));
+  if (args.keep) log(`--keep: the scratch database ${dbName} is left for inspection (drop it yourself)`);
+  else
+    await admin
+      .unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+      .catch((e: Error) => console.error(`could not drop ${dbName}: ${e.message}`));
   await admin.end({ timeout: 1 }).catch(() => {});
   if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => {});
 }
