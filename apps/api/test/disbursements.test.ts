@@ -2250,6 +2250,49 @@ describe('immutability after approval', () => {
     expect(await allPages<Line>(`/v1/disbursements/${flow.batchId}/lines`, as)).toEqual(linesBefore);
     expect(await batch(ent.h1, await clerk(ENT))).toMatchObject({ excluded: 10, project_fen: 138_000 });
   });
+
+  it('a line’s person and batch must exist and keep their keys (set-based checks, 0010)', async () => {
+    const run = (statement: SQL) => withDivision(t.db, FLOW, (tx) => tx.execute(statement));
+    // A copy of the batch's lines with one reference changed: the whole statement fails with 23503.
+    const copy = (person: SQL, batchId: SQL) => sql`
+      INSERT INTO payment_lines (division_code, batch_id, line_no, reference, period, person_id, id_hash, id_masked,
+                                 name, village_code, bank_name, bank_account_sealed, bank_account_masked, amount_fen)
+      SELECT division_code, ${batchId}, line_no + 1000000, reference || '-copy', '1999-H1',
+             CASE WHEN line_no = 2 THEN ${person} ELSE person_id END, id_hash, id_masked, name, village_code,
+             bank_name, bank_account_sealed, bank_account_masked, amount_fen
+      FROM payment_lines WHERE division_code = ${FLOW} AND batch_id = ${flow.batchId}::uuid`;
+    const own = sql`${flow.batchId}::uuid`;
+    expect(await failure(run(copy(sql`${randomUUID()}::uuid`, own)))).toMatch(/missing from persons/);
+    expect(await failure(run(copy(sql`person_id`, sql`${randomUUID()}::uuid`)))).toMatch(
+      /missing from payment_batches/,
+    );
+    // Every reference valid: the copy goes in (and is rolled back here, to leave the batch as it was).
+    const rollback = new Error('rollback');
+    await expect(
+      withDivision(t.db, FLOW, async (tx) => {
+        await tx.execute(copy(sql`person_id`, own));
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+
+    const [line] = rowsOf<{ person_id: string }>(
+      await t.admin.orm.execute(sql`SELECT person_id::text AS person_id FROM payment_lines
+        WHERE division_code = ${FLOW} AND batch_id = ${flow.batchId}::uuid ORDER BY line_no LIMIT 1`),
+    );
+    const person = sql`division_code = ${FLOW} AND id = ${line?.person_id}::uuid`;
+    const ofBatch = sql`division_code = ${FLOW} AND id = ${flow.batchId}::uuid`;
+    // Even an administrative login cannot take them away from under the lines.
+    for (const statement of [
+      sql`DELETE FROM persons WHERE ${person}`,
+      sql`UPDATE persons SET id = ${randomUUID()}::uuid WHERE ${person}`,
+      sql`DELETE FROM payment_batches WHERE ${ofBatch}`,
+      sql`UPDATE payment_batches SET id = ${randomUUID()}::uuid WHERE ${ofBatch}`,
+    ]) {
+      expect(await failure(t.admin.orm.execute(statement))).toMatch(/referred to by payment lines|frozen/);
+    }
+    // A change that keeps the key is not refused by these triggers.
+    await t.admin.orm.execute(sql`UPDATE persons SET name = name WHERE ${person}`);
+  });
 });
 
 // ── Oversight summary ──────────────────────────────────────────────────────────────────────────
