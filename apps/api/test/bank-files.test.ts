@@ -51,8 +51,17 @@ const LINES: BankFileLine[] = [
   },
 ];
 
-async function* from<T>(items: Iterable<T>): AsyncGenerator<T> {
-  for (const item of items) yield item;
+/** The lines in pages of up to 1,000, as the export reads them. */
+async function* from<T>(items: Iterable<T>): AsyncGenerator<T[]> {
+  let page: T[] = [];
+  for (const item of items) {
+    page.push(item);
+    if (page.length === 1_000) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length > 0) yield page;
 }
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -311,7 +320,7 @@ describe('bank file: control totals and checks', () => {
     let closed = false;
     async function* source() {
       try {
-        for (const l of many(10_000)) yield l;
+        for (const l of many(10_000)) yield [l];
       } finally {
         closed = true;
       }

@@ -623,12 +623,24 @@ export async function lockPaymentLine(tx: Tx, reference: string): Promise<Paymen
   return row ? toLine(row) : undefined;
 }
 
-/** Lines of a batch for the bank file, with the sealed account, in line order (keyset pages). */
+/** The highest line number of a batch (0 without lines): the bank file reads up to it. */
+export async function lastLineNo(tx: Tx, batch: Pick<PaymentBatch, 'divisionCode' | 'id'>): Promise<number> {
+  const [row] = rowsOf<{ n: number | null }>(
+    await tx.execute(sql`SELECT max(line_no) AS n FROM payment_lines
+      WHERE division_code = ${batch.divisionCode} AND batch_id = ${batch.id}::uuid`),
+  );
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Lines of a batch for the bank file, with the sealed account, in line order: those numbered
+ * `afterLineNo` < n ≤ `throughLineNo` (ranges of line numbers, so that pages can be read in parallel).
+ */
 export async function bankFileLines(
   tx: Tx,
   batch: Pick<PaymentBatch, 'divisionCode' | 'id'>,
   afterLineNo: number,
-  limit: number,
+  throughLineNo: number,
 ): Promise<
   {
     lineNo: number;
@@ -642,8 +654,8 @@ export async function bankFileLines(
   const rows = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`SELECT line_no, reference, name, bank_name, bank_account_sealed, amount_fen::text AS amount_fen
       FROM payment_lines WHERE division_code = ${batch.divisionCode} AND batch_id = ${batch.id}::uuid
-        AND line_no > ${afterLineNo}
-      ORDER BY line_no LIMIT ${limit}`),
+        AND line_no > ${afterLineNo} AND line_no <= ${throughLineNo}
+      ORDER BY line_no`),
   );
   return rows.map((r) => ({
     lineNo: Number(r.line_no),

@@ -171,15 +171,16 @@ const CHUNK_BYTES = 64 * 1024;
 const CRLF = '\r\n';
 
 /**
- * Streams the file: header, one record per line, trailer. Counts and sums the lines as they pass and
- * throws (before emitting the trailer) when they differ from header.lineCount / header.totalFen —
- * a file whose control totals do not hold is never completed. Throws {@link BankFileError}; an error
- * of `lines` itself passes through as it is. Records are gathered into chunks of about 64 KiB.
+ * Streams the file: header, one record per line, trailer, from the lines in pages (as read from the
+ * database). Counts and sums the lines as they pass and throws (before emitting the trailer) when they
+ * differ from header.lineCount / header.totalFen — a file whose control totals do not hold is never
+ * completed. Throws {@link BankFileError}; an error of `pages` itself passes through as it is. Records
+ * are gathered into chunks of about 64 KiB.
  */
 export async function* bankFile(
   format: BankFileFormat,
   header: BankFileHeader,
-  lines: AsyncIterable<BankFileLine>,
+  pages: AsyncIterable<readonly BankFileLine[]>,
 ): AsyncGenerator<Buffer> {
   if (format !== 'csv' && format !== 'fixed') throw new BankFileError(`unknown bank file format: ${format}`);
   const { hash, date } = checkHeader(format, header);
@@ -187,18 +188,20 @@ export async function* bankFile(
   out.header();
   let count = 0;
   let sum = 0;
-  for await (const line of lines) {
-    count += 1;
-    checkLine(line, count);
-    if (count > header.lineCount)
-      throw new BankFileError(`bank file: more lines than the header's ${header.lineCount}`);
-    sum += line.amountFen;
-    if (!Number.isSafeInteger(sum) || sum > header.totalFen)
-      throw new BankFileError(
-        `bank file: the lines add up to more than the header's total of ${header.totalFen} fen`,
-      );
-    out.line(line, count);
-    if (out.pending() >= CHUNK_BYTES) yield out.take();
+  for await (const page of pages) {
+    for (const line of page) {
+      count += 1;
+      checkLine(line, count);
+      if (count > header.lineCount)
+        throw new BankFileError(`bank file: more lines than the header's ${header.lineCount}`);
+      sum += line.amountFen;
+      if (!Number.isSafeInteger(sum) || sum > header.totalFen)
+        throw new BankFileError(
+          `bank file: the lines add up to more than the header's total of ${header.totalFen} fen`,
+        );
+      out.line(line, count);
+      if (out.pending() >= CHUNK_BYTES) yield out.take();
+    }
   }
   if (count !== header.lineCount || sum !== header.totalFen)
     throw new BankFileError(

@@ -2,6 +2,7 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import {
   bankFileLines,
   getDivision,
+  lastLineNo,
   listPaymentBatches,
   listPaymentExclusions,
   listPaymentLines,
@@ -239,33 +240,52 @@ export const approve: RouteHandler<typeof approveDisbursement, AppEnv> = async (
   return c.json(toBatch(batch), 200);
 };
 
-/** Lines per page read for the bank file (each page in a short transaction of its own). */
-const EXPORT_PAGE = 5_000;
+/** Line numbers per page read for the bank file (each page in a short transaction of its own). */
+const EXPORT_PAGE = 2_000;
+/** Pages read (and their accounts opened) ahead of the one being written. */
+const EXPORT_AHEAD = 3;
 
 export const exportFile: RouteHandler<typeof exportDisbursement, AppEnv> = async (c) => {
   const body = c.req.valid('json');
   const batch = await service.startExport(serviceContext(c), c.req.valid('param').id, body);
   const county = await getDivision(c.var.tx, batch.divisionCode);
+  const ref = { divisionCode: batch.divisionCode, id: batch.id };
+  const last = await lastLineNo(c.var.tx, ref);
   const { db, sealer } = c.var.deps;
   const scope = scopeOf(c.var.principal.division);
-  const ref = { divisionCode: batch.divisionCode, id: batch.id };
-  // The lines of an approved batch never change: they are read page by page while the file streams,
-  // and the accounts are opened one page at a time (never all in memory).
-  async function* lines(): AsyncGenerator<BankFileLine> {
-    let after = 0;
-    for (;;) {
-      const page = await withTenant(db, scope, (tx) => bankFileLines(tx, ref, after, EXPORT_PAGE));
-      if (page.length === 0) return;
-      for (const l of page) {
-        yield {
+  // The lines of an approved batch never change: they are read in pages of line numbers while the
+  // file streams, never all in memory. Up to EXPORT_AHEAD pages are read, and their accounts opened
+  // (worker threads: `openMany`), while the current one is written.
+  const page = (after: number) =>
+    withTenant(db, scope, (tx) => bankFileLines(tx, ref, after, after + EXPORT_PAGE)).then(async (rows) => {
+      const accounts = await sealer.openMany(rows.map((l) => l.sealed));
+      return rows.map(
+        (l, i): BankFileLine => ({
           reference: l.reference,
           name: l.name,
-          account: sealer.open(l.sealed),
+          account: accounts[i] as string,
           bankName: l.bankName,
           amountFen: l.amountFen,
-        };
+        }),
+      );
+    });
+  async function* pages(): AsyncGenerator<BankFileLine[]> {
+    const ahead: Promise<BankFileLine[]>[] = [];
+    let next = 0;
+    const readAhead = () => {
+      while (ahead.length < EXPORT_AHEAD && next < last) {
+        const p = page(next);
+        // A download stopped early leaves pages unawaited: their failure is not unhandled.
+        p.catch(() => {});
+        ahead.push(p);
+        next += EXPORT_PAGE;
       }
-      after = page.at(-1)?.lineNo ?? after;
+    };
+    readAhead();
+    for (let p = ahead.shift(); p; p = ahead.shift()) {
+      const current = await p;
+      readAhead();
+      yield current;
     }
   }
   const header = {
@@ -278,7 +298,7 @@ export const exportFile: RouteHandler<typeof exportDisbursement, AppEnv> = async
     contentHash: batch.contentHash as string,
     createdOn: today(c.var.deps.now()),
   };
-  const chunks = bankFile(body.format, header, lines());
+  const chunks = bankFile(body.format, header, pages());
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
