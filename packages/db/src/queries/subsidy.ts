@@ -316,29 +316,26 @@ async function withHashJoins<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
  * and every other person as an exclusion with their reasons. A person already paid for the period
  * (another batch, or the same ID in another county) is caught by the unique index
  * `payment_lines_once_per_period` (ON CONFLICT DO NOTHING) and excluded as `already_paid`; their line
- * number is left unused.
+ * number is left unused. The persons are judged once (`judged` is materialised, being read twice);
+ * the exclusions anti-join the lines the statement's first part inserted.
  */
 export async function computeRegularBatch(tx: Tx, i: RegularBatchInput): Promise<void> {
-  const judged = judgedPersons(i);
   await withHashJoins(tx, async () => {
     await tx.execute(sql`
-    ${judged}
-    INSERT INTO payment_lines (division_code, batch_id, line_no, reference, period, person_id, id_hash, id_masked,
-                               name, village_code, bank_name, bank_account_sealed, bank_account_masked,
-                               amount_fen, project_fen)
-    SELECT ${i.county}, ${i.batchId}::uuid, n.line_no,
-           ${i.batchNo} || '-' || lpad(n.line_no::text, 7, '0'), ${i.period}, n.person_id, n.id_hash, n.id_masked,
-           n.name, n.village_code, n.bank_name, n.bank_account_sealed, n.bank_account_masked,
-           n.cash_part, n.amount - n.cash_part
-    FROM (SELECT j.*, row_number() OVER (ORDER BY j.village_code, j.household_no, j.id_masked, j.person_id)::int
-                   AS line_no
-          FROM judged j WHERE j.due) AS n
-    ON CONFLICT (id_hash, period) WHERE outcome <> 'failed' DO NOTHING`);
-    // A second statement, probing the inserted lines by index: the RLS predicates leave the planner
-    // little to estimate with, and a join against the lines of the same statement was planned as a
-    // nested loop over every pair (quadratic).
-    await tx.execute(sql`
-    ${judged}
+    ${judgedPersons(i)}, inserted AS (
+      INSERT INTO payment_lines (division_code, batch_id, line_no, reference, period, person_id, id_hash, id_masked,
+                                 name, village_code, bank_name, bank_account_sealed, bank_account_masked,
+                                 amount_fen, project_fen)
+      SELECT ${i.county}, ${i.batchId}::uuid, n.line_no,
+             ${i.batchNo} || '-' || lpad(n.line_no::text, 7, '0'), ${i.period}, n.person_id, n.id_hash, n.id_masked,
+             n.name, n.village_code, n.bank_name, n.bank_account_sealed, n.bank_account_masked,
+             n.cash_part, n.amount - n.cash_part
+      FROM (SELECT j.*, row_number() OVER (ORDER BY j.village_code, j.household_no, j.id_masked, j.person_id)::int
+                     AS line_no
+            FROM judged j WHERE j.due) AS n
+      ON CONFLICT (id_hash, period) WHERE outcome <> 'failed' DO NOTHING
+      RETURNING person_id
+    )
     INSERT INTO payment_exclusions (division_code, batch_id, person_id, village_code, name, id_masked, status,
                                     reasons, amount_fen, project_fen)
     SELECT ${i.county}, ${i.batchId}::uuid, j.person_id, j.village_code, j.name, j.id_masked, j.status,
@@ -349,9 +346,7 @@ export async function computeRegularBatch(tx: Tx, i: RegularBatchInput): Promise
                   THEN j.amount
                 ELSE 0 END
     FROM judged j
-    WHERE NOT j.due
-       OR NOT EXISTS (SELECT 1 FROM payment_lines l WHERE l.division_code = ${i.county}
-                        AND l.person_id = j.person_id AND l.batch_id = ${i.batchId}::uuid)`);
+    WHERE NOT j.due OR NOT EXISTS (SELECT 1 FROM inserted l WHERE l.person_id = j.person_id)`);
   });
 }
 
