@@ -16,8 +16,8 @@ export interface RunningServer {
 
 /**
  * Serves the API and runs its background jobs until closed; the caller owns the database and closes
- * it afterwards. Closing stops accepting requests, then lets the running job step finish and hands
- * the job back (another process, or this one after a restart, resumes it from its checkpoint).
+ * it afterwards. Closing stops accepting requests, then lets the running job steps finish and hands
+ * the jobs back (another process, or this one after a restart, resumes each from its checkpoint).
  */
 export async function startServer(
   config: AppConfig,
@@ -33,6 +33,7 @@ export async function startServer(
       leaseMs: config.HOUFU_JOB_LEASE_MS,
       pollMs: config.HOUFU_JOB_POLL_MS,
       maxAttempts: config.HOUFU_JOB_MAX_ATTEMPTS,
+      concurrency: config.HOUFU_JOB_CONCURRENCY,
     },
   );
   const app = createApp({

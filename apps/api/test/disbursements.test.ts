@@ -15,6 +15,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { rowsOf, withDivision } from '@houfu/db';
+import { usingPostgres } from '@houfu/db/testing';
 import {
   entitlement,
   maskBankAccount,
@@ -33,7 +34,10 @@ import {
 } from '@houfu/domain';
 import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobRunner } from '../src/jobs/runner.js';
+import { createLogger } from '../src/lib/logger.js';
 import { fixedRecordBytes } from '../src/routes/disbursements/bank-files.js';
+import { subsidyBatchHandler } from '../src/routes/disbursements/disbursements.job.js';
 import {
   createTestApp,
   fields,
@@ -198,6 +202,9 @@ let DUP_A: number;
 let DUP_B: number;
 /** A county without persons (an empty batch). */
 let EMPTY: number;
+/** Two counties registering the same national ID whose batches are computed at the same time. */
+let CON_A: number;
+let CON_B: number;
 
 const cityOf = (county: number) => county - (county % 100);
 const provinceOf = (code: number) => code - (code % 10_000);
@@ -253,9 +260,18 @@ const cityReviewer = (code: number) =>
 
 beforeAll(async () => {
   t = await createTestApp();
-  const counties = await freshCounties(6);
-  expect(counties).toHaveLength(6);
-  [SEED, FLOW, ENT, DUP_A, DUP_B, EMPTY] = counties as [number, number, number, number, number, number];
+  const counties = await freshCounties(8);
+  expect(counties).toHaveLength(8);
+  [SEED, FLOW, ENT, DUP_A, DUP_B, EMPTY, CON_A, CON_B] = counties as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
 });
 afterAll(() => t.close());
 
@@ -2043,6 +2059,69 @@ describe('one payment per person and period', () => {
     });
     expect(await mirror(again, DUP_A)).toEqual({ 两地登记: 'already_paid' });
   });
+
+  it.runIf(usingPostgres())(
+    'the same ID in two counties whose batch jobs run at the same time: one line, the other already_paid',
+    async () => {
+      const nationalId = makeNationalId(CON_A);
+      secrets.push(nationalId, account(CON_A, 1), account(CON_B, 1));
+      await makePerson(t, CON_A, { nationalId, name: '同时两地', bankAccount: account(CON_A, 1) });
+      await makePerson(t, CON_B, { nationalId, name: '同时两地', bankAccount: account(CON_B, 1) });
+      const ids: string[] = [];
+      for (const county of [CON_A, CON_B]) {
+        ids.push((await ok<Batch>(await create(await clerk(county), { period: '2013-H1' }), 202)).id);
+      }
+      // The first batch to reach its commit (lines inserted, not committed) waits there until the
+      // other one's insert waits on it (the unique index): the other then finds the line committed.
+      let held = false;
+      let otherWaited = false;
+      const hooks = {
+        beforeCommit: async () => {
+          if (held) return;
+          held = true;
+          // Less than the idle-in-transaction timeout of the test connections (10 s).
+          const deadline = Date.now() + 5_000;
+          while (Date.now() < deadline) {
+            const [w] = rowsOf<{ n: number | string }>(
+              await t.admin.orm.execute(sql`
+                SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'transactionid' AND NOT l.granted AND a.datname = current_database()`),
+            );
+            if (Number(w?.n) > 0) {
+              otherWaited = true;
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        },
+      };
+      const runners = [0, 1].map(() =>
+        createJobRunner({
+          db: t.db,
+          logger: createLogger('silent'),
+          handlers: [subsidyBatchHandler({ now: () => new Date() })],
+          queue: t.jobs.queue,
+        }),
+      );
+      const runs = await Promise.all(runners.map((r) => r.runUntilIdle({ hooks })));
+      expect(runs.reduce((n, r) => n + r.ran, 0)).toBe(2);
+      const [a, b] = [await batch(ids[0]!, await clerk(CON_A)), await batch(ids[1]!, await clerk(CON_B))];
+      expect([a.status, b.status]).toEqual(['draft', 'draft']);
+      // Paid exactly once for the period, by whichever batch committed first; the other excludes them.
+      expect([a.lines, b.lines].sort()).toEqual([0, 1]);
+      const [paid, skipped] = a.lines === 1 ? [a, b] : [b, a];
+      expect(paid).toMatchObject({ total_fen: 30_000, excluded: 0 });
+      expect(skipped).toMatchObject({ total_fen: 0, excluded: 1, exclusion_reasons: { already_paid: 1 } });
+      const [count] = rowsOf<{ n: number | string }>(
+        await t.admin.orm.execute(sql`
+          SELECT count(*) AS n FROM payment_lines WHERE division_code IN (${CON_A}, ${CON_B})
+            AND period = '2013-H1' AND outcome <> 'failed'`),
+      );
+      expect(Number(count?.n)).toBe(1);
+      // …and the two computations did overlap (the second insert waited on the first's line).
+      expect(otherWaited).toBe(true);
+    },
+  );
 
   it('the database itself refuses a second live line for the same ID and period (unique index)', async () => {
     const [line] = rowsOf<Record<string, unknown>>(

@@ -1116,6 +1116,76 @@ describe('crash and resume', () => {
   });
 });
 
+describe('imports of two counties at once (concurrent jobs)', () => {
+  it.runIf(usingPostgres())(
+    'the same ID applied by both at the same time: registered in each, one conflict opened for review',
+    async () => {
+      const id = freshId();
+      const hashHex = t.sealer.lookupHash(id).toString('hex');
+      const bucket = t.sealer.lookupHash(id)[0] as number;
+      const a = await post(csvOf([person('PAR-1', '户主', { name: '并发甲', national_id: id })]));
+      const b = await post(
+        csvOf([
+          person('PAR-2', '户主', { name: '并发乙', national_id: id, village_code: String(otherVillage) }),
+        ]),
+        { token: tok.other },
+      );
+      expect([a.status, b.status]).toEqual([202, 202]);
+      const runners = [0, 1].map(() =>
+        createJobRunner({
+          db: t.db,
+          logger: createLogger('silent'),
+          handlers: [registryImportHandler({ sealer: t.sealer, now: () => new Date() })],
+          queue: t.jobs.queue,
+        }),
+      );
+      // The first import to reach the end of its apply transaction (conflict detection done, not yet
+      // committed) waits there until the other one waits for the lock on the ID's hash bucket: the
+      // other's detection then runs after this commit. Without that lock neither would see the other.
+      let held = false;
+      let otherWaited = false;
+      const hooks = {
+        beforeCommit: async (_job: unknown, progress: { phase?: string | undefined }) => {
+          if (progress.phase !== 'completed' || held) return;
+          held = true;
+          // Less than the idle-in-transaction timeout of the test connections (10 s).
+          const deadline = Date.now() + 5_000;
+          while (Date.now() < deadline) {
+            const [w] = rowsOf<{ n: number | string }>(
+              await t.admin.orm.execute(sql`
+                SELECT count(*) AS n FROM pg_locks
+                WHERE locktype = 'advisory' AND classid = 7340 AND objid = ${bucket} AND objsubid = 2
+                  AND NOT granted`),
+            );
+            if (Number(w?.n) > 0) {
+              otherWaited = true;
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        },
+      };
+      const runs = await Promise.all(runners.map((r) => r.runUntilIdle({ hooks })));
+      expect(runs.reduce((n, r) => n + r.ran, 0)).toBe(2);
+      const persons = rowsOf<{ division_code: number }>(
+        await t.admin.orm.execute(
+          sql`SELECT division_code FROM persons WHERE encode(id_hash, 'hex') = ${hashHex} ORDER BY 1`,
+        ),
+      );
+      expect(persons.map((p) => Number(p.division_code))).toEqual([COUNTY, OTHER]);
+      const conflicts = rowsOf<{ county_a: number; county_b: number }>(
+        await t.admin.orm.execute(
+          sql`SELECT county_a, county_b FROM registry_conflicts
+              WHERE encode(id_hash, 'hex') = ${hashHex} AND status = 'open'`,
+        ),
+      );
+      expect(conflicts.map((c) => [Number(c.county_a), Number(c.county_b)])).toEqual([[COUNTY, OTHER]]);
+      // …and the two apply transactions did overlap (the second waited on the first's lock).
+      expect(otherWaited).toBe(true);
+    },
+  );
+});
+
 describe('bounded memory', () => {
   it('a 100,000-row CSV, generated as a stream, is parsed, validated and sealed with bounded heap', async () => {
     const rowsTotal = 100_000;

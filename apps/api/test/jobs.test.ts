@@ -8,7 +8,13 @@ import { usingPostgres } from '@houfu/db/testing';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueJob } from '../src/jobs/index.js';
-import { createJobRunner, JobFailure, type JobHandler, type JobRunnerOptions } from '../src/jobs/runner.js';
+import {
+  createJobRunner,
+  type JobContext,
+  JobFailure,
+  type JobHandler,
+  type JobRunnerOptions,
+} from '../src/jobs/runner.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createTestApp, json, problem, type TestApp } from './helpers.js';
 
@@ -26,6 +32,10 @@ const gates = new Map<string, Promise<void>>();
 /** Jobs whose gated step has begun its transaction. */
 const entered = new Set<string>();
 const failures: { job: string; code: string }[] = [];
+/** Per queue and county: how many jobs run the handler now, and the most that ever did at once. */
+const active = new Map<string, number>();
+const mostActive = new Map<string, number>();
+const activeKey = (queue: string, county: number) => `${queue}:${county}`;
 
 interface TestParams {
   steps: number;
@@ -43,42 +53,54 @@ interface TestParams {
 const stepsHandler: JobHandler = {
   kind: 'test.steps',
   async run(ctx) {
-    const params = ctx.job.params as unknown as TestParams;
-    let done = Number((ctx.job.checkpoint as { done?: number }).done ?? 0);
-    while (done < params.steps) {
-      if (params.gateAtStep === done + 1) {
-        entered.add(ctx.job.id);
-        await gates.get(ctx.job.id);
-      }
-      if (params.fail === 'job_failure' && done === 1) {
-        throw new JobFailure('bad_input', params.failMessage ?? 'The input is bad.');
-      }
-      if (params.fail === 'throw' && done === 1) throw new Error('boom');
-      const step = done + 1;
-      await ctx.step(
-        async () => {
-          if (params.gateInStep === step) {
-            entered.add(ctx.job.id);
-            await gates.get(ctx.job.id);
-          }
-        },
-        {
-          phase: `step ${step}`,
-          progressDone: step,
-          progressTotal: params.steps,
-          checkpoint: { done: step },
-        },
-      );
-      // Recorded once the step has committed.
-      work.set(ctx.job.id, [...(work.get(ctx.job.id) ?? []), step]);
-      done = step;
+    const key = activeKey(String(ctx.job.params.queue), ctx.job.divisionCode);
+    const now = (active.get(key) ?? 0) + 1;
+    active.set(key, now);
+    mostActive.set(key, Math.max(now, mostActive.get(key) ?? 0));
+    try {
+      await runSteps(ctx);
+    } finally {
+      active.set(key, (active.get(key) ?? 1) - 1);
     }
-    await ctx.complete(async () => ({ steps: done }), { phase: 'done' });
   },
   async onFailure(_tx, job, error) {
     failures.push({ job: job.id, code: error.code });
   },
 };
+
+async function runSteps(ctx: JobContext): Promise<void> {
+  const params = ctx.job.params as unknown as TestParams;
+  let done = Number((ctx.job.checkpoint as { done?: number }).done ?? 0);
+  while (done < params.steps) {
+    if (params.gateAtStep === done + 1) {
+      entered.add(ctx.job.id);
+      await gates.get(ctx.job.id);
+    }
+    if (params.fail === 'job_failure' && done === 1) {
+      throw new JobFailure('bad_input', params.failMessage ?? 'The input is bad.');
+    }
+    if (params.fail === 'throw' && done === 1) throw new Error('boom');
+    const step = done + 1;
+    await ctx.step(
+      async () => {
+        if (params.gateInStep === step) {
+          entered.add(ctx.job.id);
+          await gates.get(ctx.job.id);
+        }
+      },
+      {
+        phase: `step ${step}`,
+        progressDone: step,
+        progressTotal: params.steps,
+        checkpoint: { done: step },
+      },
+    );
+    // Recorded once the step has committed.
+    work.set(ctx.job.id, [...(work.get(ctx.job.id) ?? []), step]);
+    done = step;
+  }
+  await ctx.complete(async () => ({ steps: done }), { phase: 'done' });
+}
 
 function runner(queue: string, options: Partial<JobRunnerOptions> = {}) {
   return createJobRunner({
@@ -301,6 +323,221 @@ describe('the runner', () => {
         expect(work.get(job.id)).toEqual([1, 2]);
         expect(await jobRow(job)).toMatchObject({ status: 'succeeded', attempts: 1 });
       }
+      // All of one county: one after another, whichever runner claimed them.
+      expect(mostActive.get(activeKey(queue, COUNTY))).toBe(1);
+    },
+  );
+});
+
+describe('running several jobs at once (concurrency)', () => {
+  const OTHER = 420582;
+  const THIRD = 420115;
+
+  /** Closes the job's gate; the returned function opens it. */
+  function gate(job: Job): () => void {
+    let open: () => void = () => undefined;
+    gates.set(
+      job.id,
+      new Promise<void>((resolve) => {
+        open = resolve;
+      }),
+    );
+    return () => {
+      open();
+      gates.delete(job.id);
+    };
+  }
+
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('with concurrency 2, jobs of two counties run at the same time', async () => {
+    const queue = randomUUID();
+    const a = await enqueue(queue, { steps: 2, gateAtStep: 1 });
+    const b = await enqueue(queue, { steps: 2, gateAtStep: 1 }, OTHER);
+    const openA = gate(a);
+    const openB = gate(b);
+    const r = runner(queue, { concurrency: 2, pollMs: 60_000 });
+    r.start();
+    // Each waits at its gate until both have arrived: only two jobs running at once get there.
+    await until(async () => entered.has(a.id) && entered.has(b.id));
+    expect(await jobRow(a)).toMatchObject({ status: 'running', attempts: 1 });
+    expect(await jobRow(b)).toMatchObject({ status: 'running', attempts: 1 });
+    openA();
+    openB();
+    await until(
+      async () => (await jobRow(a)).status === 'succeeded' && (await jobRow(b)).status === 'succeeded',
+    );
+    await r.stop();
+    expect(work.get(a.id)).toEqual([1, 2]);
+    expect(work.get(b.id)).toEqual([1, 2]);
+    expect(mostActive.get(activeKey(queue, COUNTY))).toBe(1);
+    expect(mostActive.get(activeKey(queue, OTHER))).toBe(1);
+  });
+
+  it('two jobs of one county never overlap; a job of another county runs meanwhile', async () => {
+    const queue = randomUUID();
+    const a = await enqueue(queue, { steps: 2, gateAtStep: 1 });
+    const b = await enqueue(queue, { steps: 2, gateAtStep: 1 });
+    const c = await enqueue(queue, { steps: 2, gateAtStep: 1 }, OTHER);
+    const openA = gate(a);
+    const openB = gate(b);
+    const openC = gate(c);
+    const r = runner(queue, { concurrency: 3, pollMs: 60_000 });
+    r.start();
+    await until(async () => entered.has(a.id) && entered.has(c.id));
+    // Free workers look again (kick, and the poll after a loop found nothing): b stays queued.
+    for (let i = 0; i < 5; i += 1) {
+      r.kick();
+      await pause(60);
+    }
+    expect(entered.has(b.id)).toBe(false);
+    expect(await jobRow(b)).toMatchObject({ status: 'queued', attempts: 0 });
+    // Another runner (another process) does not take it either.
+    expect(await runner(queue).runUntilIdle()).toEqual({ ran: 0, crashed: false });
+    openA();
+    await until(async () => entered.has(b.id));
+    expect(await jobRow(a)).toMatchObject({ status: 'succeeded' });
+    openB();
+    openC();
+    await until(async () =>
+      (await Promise.all([a, b, c].map(jobRow))).every((j) => j.status === 'succeeded'),
+    );
+    await r.stop();
+    expect(mostActive.get(activeKey(queue, COUNTY))).toBe(1);
+    for (const job of [a, b, c]) expect(work.get(job.id)).toEqual([1, 2]);
+  });
+
+  it('a job handed back with a back-off keeps its county: the next job of it waits', async () => {
+    const queue = randomUUID();
+    const failing = await enqueue(queue, { steps: 3, fail: 'throw' });
+    const next = await enqueue(queue, { steps: 1 });
+    const r = runner(queue);
+    // The first claim fails and backs off; its county's other job is not claimed meanwhile.
+    expect(await r.runUntilIdle()).toEqual({ ran: 1, crashed: false });
+    expect(await jobRow(failing)).toMatchObject({ status: 'running', attempts: 1 });
+    expect(await jobRow(next)).toMatchObject({ status: 'queued' });
+    await expireLease(failing);
+    await runner(queue, { maxAttempts: 2 }).runUntilIdle();
+    expect(await jobRow(failing)).toMatchObject({ status: 'failed', error: { code: 'internal_error' } });
+    expect(await jobRow(next)).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('stop() hands back every running job; the next runner finishes them', async () => {
+    const queue = randomUUID();
+    const jobs = [
+      await enqueue(queue, { steps: 2, gateAtStep: 2 }),
+      await enqueue(queue, { steps: 2, gateAtStep: 2 }, OTHER),
+      await enqueue(queue, { steps: 2, gateAtStep: 2 }, THIRD),
+    ];
+    const opens = jobs.map(gate);
+    const r = runner(queue, { concurrency: 3, pollMs: 60_000 });
+    r.start();
+    await until(async () => jobs.every((j) => entered.has(j.id)));
+    const stopping = r.stop();
+    for (const open of opens) open();
+    await stopping;
+    for (const job of jobs) {
+      expect(work.get(job.id)).toEqual([1]);
+      const released = await jobRow(job);
+      expect(released).toMatchObject({ status: 'running', attempts: 0, checkpoint: { done: 1 } });
+      expect((released.leaseUntil as Date).getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+    }
+    expect(await runner(queue, { concurrency: 3 }).runUntilIdle()).toEqual({ ran: 3, crashed: false });
+    for (const job of jobs) {
+      expect(work.get(job.id)).toEqual([1, 2]);
+      expect(await jobRow(job)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    }
+  });
+
+  it.runIf(usingPostgres())(
+    'stop() during two steps in flight: both commit, then both jobs are handed back',
+    async () => {
+      const queue = randomUUID();
+      const a = await enqueue(queue, { steps: 3, gateInStep: 2 });
+      const b = await enqueue(queue, { steps: 3, gateInStep: 2 }, OTHER);
+      const openA = gate(a);
+      const openB = gate(b);
+      const r = runner(queue, { concurrency: 2, pollMs: 60_000 });
+      r.start();
+      await until(async () => entered.has(a.id) && entered.has(b.id));
+      const stopping = r.stop();
+      openA();
+      openB();
+      await stopping;
+      for (const job of [a, b]) {
+        expect(work.get(job.id)).toEqual([1, 2]);
+        expect(await jobRow(job)).toMatchObject({ status: 'running', attempts: 0, checkpoint: { done: 2 } });
+      }
+      expect(await runner(queue).runUntilIdle()).toEqual({ ran: 2, crashed: false });
+      for (const job of [a, b]) expect(work.get(job.id)).toEqual([1, 2, 3]);
+    },
+  );
+
+  it('concurrency 1 runs one job at a time, as before', async () => {
+    const queue = randomUUID();
+    const a = await enqueue(queue, { steps: 1, gateAtStep: 1 });
+    const b = await enqueue(queue, { steps: 1, gateAtStep: 1 }, OTHER);
+    const openA = gate(a);
+    const openB = gate(b);
+    const r = runner(queue, { concurrency: 1, pollMs: 60_000 });
+    r.start();
+    await until(async () => entered.has(a.id));
+    for (let i = 0; i < 5; i += 1) {
+      r.kick();
+      await pause(60);
+    }
+    expect(entered.has(b.id)).toBe(false);
+    expect(await jobRow(b)).toMatchObject({ status: 'queued' });
+    openA();
+    await until(async () => entered.has(b.id));
+    expect(await jobRow(a)).toMatchObject({ status: 'succeeded' });
+    openB();
+    await until(async () => (await jobRow(b)).status === 'succeeded');
+    await r.stop();
+  });
+
+  it('runUntilIdle runs one job after another whatever the concurrency', async () => {
+    const queue = randomUUID();
+    const jobs = [
+      await enqueue(queue, { steps: 2 }),
+      await enqueue(queue, { steps: 2 }, OTHER),
+      await enqueue(queue, { steps: 1 }, THIRD),
+    ];
+    const trace: string[] = [];
+    const out = await runner(queue, { concurrency: 4 }).runUntilIdle({
+      hooks: { afterCommit: (job, p) => void trace.push(`${job.divisionCode} ${p.phase}`) },
+    });
+    expect(out).toEqual({ ran: 3, crashed: false });
+    expect(trace).toEqual([
+      `${COUNTY} step 1`,
+      `${COUNTY} step 2`,
+      `${COUNTY} done`,
+      `${OTHER} step 1`,
+      `${OTHER} step 2`,
+      `${OTHER} done`,
+      `${THIRD} step 1`,
+      `${THIRD} done`,
+    ]);
+    for (const job of jobs) expect(await jobRow(job)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it.runIf(usingPostgres())(
+    'two runners with two workers each: every job once, never two of one county at once',
+    async () => {
+      const queue = randomUUID();
+      const counties = [COUNTY, OTHER, THIRD];
+      const jobs = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => enqueue(queue, { steps: 2 }, counties[i % 3])),
+      );
+      const runners = [0, 1].map(() => runner(queue, { concurrency: 2, pollMs: 50 }));
+      for (const r of runners) r.start();
+      await until(async () => (await Promise.all(jobs.map(jobRow))).every((j) => j.status === 'succeeded'));
+      await Promise.all(runners.map((r) => r.stop()));
+      for (const job of jobs) {
+        expect(work.get(job.id)).toEqual([1, 2]);
+        expect(await jobRow(job)).toMatchObject({ status: 'succeeded', attempts: 1 });
+      }
+      for (const county of counties) expect(mostActive.get(activeKey(queue, county))).toBe(1);
     },
   );
 });

@@ -1,7 +1,16 @@
 /**
  * The background job runner 后台任务. Jobs are rows of `jobs` (division = the owner county); a runner
- * in the API process claims one at a time with `FOR UPDATE SKIP LOCKED` under the national scope —
- * the only thing it does under that scope — and runs it in transactions scoped to the job's division.
+ * in the API process claims them with `FOR UPDATE SKIP LOCKED` under the national scope — the only
+ * thing it does under that scope — and runs each in transactions scoped to the job's division.
+ *
+ * Concurrency: a started runner keeps up to `concurrency` worker loops (the server passes
+ * HOUFU_JOB_CONCURRENCY, default 2; the option alone defaults to 1), each claiming and running one
+ * job after another, so that e.g. the staging (Node CPU) of one county's import overlaps another
+ * county's database work. A worker that claims a job starts another loop while fewer are running; a
+ * loop that finds nothing ends, and a poll or `kick` starts one again. Two jobs of one county and
+ * kind never run at once, in this process or across processes: `claimJob` skips them while one is
+ * running (see there). `stop` hands every running job back. `runUntilIdle` stays sequential, one job
+ * after another, whatever `concurrency` says.
  *
  * Resumability: a handler does its work in steps; each step's transaction also saves the job's
  * progress and checkpoint, conditional on the claim's attempt number (a fencing token), so the work
@@ -109,16 +118,24 @@ export interface JobRunnerOptions {
    * production; each test app uses its own, since test files share one PostgreSQL database.
    */
   queue?: string;
+  /** How many jobs a started runner runs at once (1–16; default 1). `runUntilIdle` runs one at a time. */
+  concurrency?: number;
 }
 
 export interface JobRunner {
   /** The queue this runner serves (enqueue with it), if named. */
   readonly queue: string | undefined;
-  /** Starts polling: picks up queued and lease-expired jobs now and after every `kick`. */
+  /**
+   * Starts polling: picks up queued and lease-expired jobs now and after every `kick`, up to
+   * `concurrency` of them at once.
+   */
   start(): void;
-  /** Stops claiming, lets the running step finish, hands the job back for the next runner. */
+  /** Stops claiming, lets every running step finish, hands every running job back for the next runner. */
   stop(): Promise<void>;
-  /** A job was enqueued: look soon (the enqueuing transaction may still be committing). */
+  /**
+   * A job was enqueued: look soon (the enqueuing transaction may still be committing), with a new
+   * worker loop if fewer than `concurrency` are running.
+   */
   kick(): void;
   /**
    * Runs jobs one after another until none is left to claim (deterministic, for tests and the CLI).
@@ -132,6 +149,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const leaseMs = options.leaseMs ?? 60_000;
   const pollMs = options.pollMs ?? 2_000;
   const maxAttempts = options.maxAttempts ?? 5;
+  const concurrency = Math.min(16, Math.max(1, Math.trunc(options.concurrency ?? 1)));
   const statementTimeoutMs = options.statementTimeoutMs ?? 600_000;
   const handlers = new Map(options.handlers.map((h) => [h.kind, h]));
   const kinds = [...handlers.keys()];
@@ -139,8 +157,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   let started = false;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
-  let current: Promise<unknown> | undefined;
-  let currentController: AbortController | undefined;
+  /** The worker loops running (at most `concurrency`). */
+  const workers = new Set<Promise<void>>();
+  /** One per job being executed (by a worker or `runUntilIdle`): `stop` aborts them all. */
+  const controllers = new Set<AbortController>();
 
   async function jobTx<T>(job: Job, work: (tx: Tx) => Promise<T>): Promise<T> {
     return withDivision(db, job.divisionCode, async (tx) => {
@@ -181,7 +201,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       return;
     }
     const controller = new AbortController();
-    currentController = controller;
+    controllers.add(controller);
     if (stopping) controller.abort(new Stopping());
     let beat: Promise<void> | undefined;
     const heartbeat = setInterval(
@@ -296,14 +316,15 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     } finally {
       clearInterval(heartbeat);
       await beat;
-      if (currentController === controller) currentController = undefined;
+      controllers.delete(controller);
     }
   }
 
+  const claim = () =>
+    withTenant(db, scopeOf(NATION), (tx) => claimJob(tx, kinds, leaseMs, options.queue ?? null));
+
   async function runOne(hooks: JobHooks): Promise<boolean> {
-    const job = await withTenant(db, scopeOf(NATION), (tx) =>
-      claimJob(tx, kinds, leaseMs, options.queue ?? null),
-    );
+    const job = await claim();
     if (!job) return false;
     await execute(job, hooks);
     return true;
@@ -316,20 +337,27 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     timer.unref();
   }
 
+  /** Starts a worker loop if fewer than `concurrency` run: it claims and runs jobs until none is left. */
   function tick() {
-    if (current || stopping) return;
-    current = (async () => {
+    if (stopping || workers.size >= concurrency) return;
+    const worker: Promise<void> = (async () => {
       try {
-        while (!stopping && (await runOne({}))) {
-          // keep going while there is work
+        while (!stopping) {
+          const job = await claim();
+          if (!job) break;
+          // There may be more work: let another loop look for it while this one runs the job.
+          tick();
+          await execute(job, {});
         }
       } catch (e) {
         logger.error({ err: { message: (e as Error).message } }, 'job runner error');
       }
     })().finally(() => {
-      current = undefined;
+      workers.delete(worker);
+      // Poll for what could not be claimed now (a back-off running out, a job of a busy county).
       schedule(pollMs);
     });
+    workers.add(worker);
   }
 
   return {
@@ -343,15 +371,16 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     async stop() {
       stopping = true;
       clearTimeout(timer);
-      currentController?.abort(new Stopping());
-      await current;
+      for (const controller of controllers) controller.abort(new Stopping());
+      // A loop may still be claiming: the job it gets is aborted at once (see `execute`).
+      while (workers.size > 0) await Promise.allSettled([...workers]);
       started = false;
     },
     kick() {
-      if (started && !current) schedule(0);
+      if (started && workers.size < concurrency) schedule(0);
     },
     async runUntilIdle(opts = {}) {
-      await current;
+      while (workers.size > 0) await Promise.allSettled([...workers]);
       let ran = 0;
       try {
         while (await runOne(opts.hooks ?? {})) ran += 1;

@@ -33,6 +33,11 @@ export const configSchema = z.object({
   HOUFU_JOB_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
   /** Claims of one job (crashes included; clean shutdowns not) before it fails for good. */
   HOUFU_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * How many jobs one process runs at once (e.g. the import jobs of several counties); two jobs of one
+   * county and kind never run at once whatever this says.
+   */
+  HOUFU_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   HOUFU_ISSUER: z.string().default('houfu'),
   HOUFU_AUDIENCE: z.string().default('houfu-api'),
   /** Longest accepted token age in seconds, user and integrator tokens alike (older ones are refused even if unexpired). */

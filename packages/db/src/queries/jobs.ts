@@ -42,9 +42,21 @@ export async function getJob(tx: Tx, id: string): Promise<Job | undefined> {
 /**
  * Claims the oldest job of one of `kinds` that is queued or whose runner's lease has run out, and
  * leases it for `leaseMs`: the attempt count goes up (the new fence), `started_at` is set once.
- * `FOR UPDATE SKIP LOCKED` lets several runners claim concurrently without waiting on each other.
+ * `FOR UPDATE SKIP LOCKED` skips a job another transaction holds (a step saving its progress).
  * Run it under a scope that covers every division whose jobs this runner serves (the nation).
  * A named queue keeps runners apart that share one database (each test app has its own).
+ *
+ * One job per county and kind at a time: a job is not claimed while another job of its division and
+ * kind is `running` under an unexpired lease (a live claim, or one handed back with a back-off, which
+ * keeps its place). Runners (and the worker loops of one runner) run jobs concurrently, but two jobs
+ * of one county and kind never overlap — e.g. two imports of a county: each checks its rows against
+ * the registry before applying them, and the apply step re-checks only part of that (a second 户主 of
+ * a household both files add, for one, is not), and two batches of a county compute from the same
+ * persons. Jobs of other counties, or of another kind, are not held back (nor jobs of another named
+ * queue: test files sharing a database). The check alone would be a race (two claims in READ
+ * COMMITTED each see the other's job still queued), so the claims of a queue serialise on a
+ * transaction-level advisory lock, held only for this short transaction: the claim statement then
+ * starts after the previous claim committed and sees its job running.
  */
 export async function claimJob(
   tx: Tx,
@@ -54,16 +66,24 @@ export async function claimJob(
   queue: string | null = null,
 ): Promise<Job | undefined> {
   if (kinds.length === 0) return undefined;
+  await tx.execute(
+    sql`SELECT pg_advisory_xact_lock(hashtextextended(${`houfu.jobs.claim:${queue ?? ''}`}, 0))`,
+  );
   const [row] = rowsOf<{ division_code: number; id: string }>(
     await tx.execute(sql`
       UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ${leaseUntil(leaseMs)},
              started_at = coalesce(started_at, now()), updated_at = now()
       WHERE (division_code, id) = (
-        SELECT division_code, id FROM jobs
-        WHERE (status = 'queued' OR (status = 'running' AND lease_until < now()))
-          AND kind = ANY (${sql.param([...kinds])}::text[])
-          AND (params ->> 'queue') IS NOT DISTINCT FROM ${queue}::text
-        ORDER BY created_at
+        SELECT j.division_code, j.id FROM jobs j
+        WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_until < now()))
+          AND j.kind = ANY (${sql.param([...kinds])}::text[])
+          AND (j.params ->> 'queue') IS NOT DISTINCT FROM ${queue}::text
+          AND NOT EXISTS (
+            SELECT 1 FROM jobs o
+            WHERE o.division_code = j.division_code AND o.kind = j.kind AND o.id <> j.id
+              AND o.status = 'running' AND o.lease_until >= now()
+              AND (o.params ->> 'queue') IS NOT DISTINCT FROM ${queue}::text)
+        ORDER BY j.created_at
         LIMIT 1
         FOR UPDATE SKIP LOCKED)
       RETURNING division_code, id`),
