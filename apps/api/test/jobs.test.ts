@@ -3,6 +3,7 @@
  * test job kind, and GET /v1/jobs/{id} with its tenancy.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, schema, withDivision } from '@houfu/db';
 import { usingPostgres } from '@houfu/db/testing';
 import { eq, sql } from 'drizzle-orm';
@@ -348,8 +349,6 @@ describe('running several jobs at once (concurrency)', () => {
     };
   }
 
-  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
   it('with concurrency 2, jobs of two counties run at the same time', async () => {
     const queue = randomUUID();
     const a = await enqueue(queue, { steps: 2, gateAtStep: 1 });
@@ -388,7 +387,7 @@ describe('running several jobs at once (concurrency)', () => {
     // Free workers look again (kick, and the poll after a loop found nothing): b stays queued.
     for (let i = 0; i < 5; i += 1) {
       r.kick();
-      await pause(60);
+      await sleep(60);
     }
     expect(entered.has(b.id)).toBe(false);
     expect(await jobRow(b)).toMatchObject({ status: 'queued', attempts: 0 });
@@ -484,7 +483,7 @@ describe('running several jobs at once (concurrency)', () => {
     await until(async () => entered.has(a.id));
     for (let i = 0; i < 5; i += 1) {
       r.kick();
-      await pause(60);
+      await sleep(60);
     }
     expect(entered.has(b.id)).toBe(false);
     expect(await jobRow(b)).toMatchObject({ status: 'queued' });
@@ -591,7 +590,7 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   throw new Error('condition not met in time');
 }

@@ -638,7 +638,6 @@ export async function bankFileLines(
   throughLineNo: number,
 ): Promise<
   {
-    lineNo: number;
     reference: string;
     name: string;
     bankName: string | null;
@@ -647,13 +646,12 @@ export async function bankFileLines(
   }[]
 > {
   const rows = rowsOf<Record<string, unknown>>(
-    await tx.execute(sql`SELECT line_no, reference, name, bank_name, bank_account_sealed, amount_fen::text AS amount_fen
+    await tx.execute(sql`SELECT reference, name, bank_name, bank_account_sealed, amount_fen::text AS amount_fen
       FROM payment_lines WHERE division_code = ${batch.divisionCode} AND batch_id = ${batch.id}::uuid
         AND line_no > ${afterLineNo} AND line_no <= ${throughLineNo}
       ORDER BY line_no`),
   );
   return rows.map((r) => ({
-    lineNo: Number(r.line_no),
     reference: String(r.reference),
     name: String(r.name),
     bankName: (r.bank_name as string | null) ?? null,
