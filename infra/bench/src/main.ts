@@ -12,9 +12,12 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, hostname, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { keyStoreFrom, loadConfig, loadOrCreateKeyFile, signUserToken, tokenSettingsFrom } from '@houfu/api';
+import { apiDatabaseUrl, createSealer, OPEN_IN_WORKERS, parseDataKey } from '@houfu/db';
 import type { Role } from '@houfu/domain';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
@@ -235,6 +238,13 @@ interface Result {
   raw: Stats;
   /** product / baseline (P5: product req/s ÷ bare req/s), on the medians. */
   ratio: number;
+  /**
+   * The design floor: the same raw tools doing only what the agreed design makes unavoidable (the
+   * product's tables with their indexes and checks, the sealed accounts, the request transaction),
+   * measured in the same run; its ratio is to the baseline, as the product's. A floor beyond the target
+   * says that no implementation of this design meets the target on this machine.
+   */
+  floor?: { what: string; value: Stats; ratio: number };
   target: string;
   met: boolean;
   detail: Record<string, unknown>;
@@ -286,6 +296,7 @@ async function p1(
   };
 
   const productTimes: number[] = [];
+  const floorTimes: number[] = [];
   const phases: Record<string, number>[] = [];
   const jobTimes: { uploadMs: number; jobsMs: number }[] = [];
   // Not selected (`--only`): one import, the registry the other targets need.
@@ -334,8 +345,9 @@ async function p1(
     if (imported?.n !== totalRows || imported.accepted !== totalRows) {
       throw new Error(`the import registered ${imported?.n} persons, expected ${totalRows}`);
     }
+    floorTimes.push(await copyIntoClones(['households', 'persons']));
     log(
-      `P1 rep ${r + 1}: product ${(ms / 1000).toFixed(2)} s, raw COPY ${(rawTimes[r]! / 1000).toFixed(2)} s`,
+      `P1 rep ${r + 1}: product ${(ms / 1000).toFixed(2)} s, raw COPY ${(rawTimes[r]! / 1000).toFixed(2)} s, the rows into the product's tables ${(floorTimes[r]! / 1000).toFixed(2)} s`,
     );
   }
   const product = stats(productTimes);
@@ -354,6 +366,11 @@ async function p1(
     product,
     raw,
     ratio,
+    floor: {
+      what: "the import's households and persons rows COPYed (binary) into empty copies of their tables (indexes and checks; no foreign keys, RLS or triggers)",
+      value: stats(floorTimes),
+      ratio: ratioOf(stats(floorTimes), raw),
+    },
     target: '≤ 2.5×',
     met: ratio <= 2.5,
     detail: {
@@ -367,6 +384,35 @@ async function p1(
     },
   });
   return { copyMode };
+}
+
+/**
+ * P1's floor: the product's rows of `tables` (read out untimed, binary) COPYed into empty copies of
+ * those tables — the same columns, indexes and checks, no foreign keys, RLS or triggers — one table
+ * after the other, timed; the copies are dropped.
+ */
+async function copyIntoClones(tables: readonly string[]): Promise<number> {
+  const data = new Map<string, Buffer[]>();
+  for (const t of tables) {
+    // A fresh connection per COPY TO (see P3: postgres.js can leave one stuck after it).
+    const copier = postgres(benchUrl, { max: 1, onnotice: () => {} });
+    const chunks: Buffer[] = [];
+    for await (const c of await copier.unsafe(`COPY ${t} TO STDOUT (FORMAT binary)`).readable()) {
+      chunks.push(c as Buffer);
+    }
+    await copier.end({ timeout: 0 });
+    data.set(t, chunks);
+    await db().unsafe(`CREATE TABLE bench_floor_${t} (LIKE ${t} INCLUDING ALL)`);
+  }
+  await db()`CHECKPOINT`;
+  const { ms } = await timed(async () => {
+    for (const t of tables) {
+      const writable = await db().unsafe(`COPY bench_floor_${t} FROM STDIN (FORMAT binary)`).writable();
+      await pipeline(Readable.from(data.get(t) ?? []), writable);
+    }
+  });
+  for (const t of tables) await db().unsafe(`DROP TABLE bench_floor_${t}`);
+  return ms;
 }
 
 /** Polls the jobs in order (the runner takes them one at a time, oldest first) until all succeed. */
@@ -428,6 +474,7 @@ async function p2(countyCodes: number[], tokens: Map<number, string>): Promise<M
     UNIQUE (id_hash, period))`);
   const rawTimes: number[] = [];
   const productTimes: number[] = [];
+  const floorTimes: number[] = [];
   let rawRows = 0;
   let batchesOfFirst = new Map<number, string>();
   const lineCounts: number[] = [];
@@ -487,8 +534,9 @@ async function p2(countyCodes: number[], tokens: Map<number, string>): Promise<M
     productTimes.push(performance.now() - t0);
     lineCounts.push(lines);
     if (r === 0) batchesOfFirst = batches;
+    floorTimes.push(await insertIntoClones(period, lines));
     log(
-      `P2 rep ${r + 1}: product ${(productTimes[r]! / 1000).toFixed(2)} s (${lines} lines), raw ${(raw.ms / 1000).toFixed(2)} s (${rawRows} rows)`,
+      `P2 rep ${r + 1}: product ${(productTimes[r]! / 1000).toFixed(2)} s (${lines} lines), raw ${(raw.ms / 1000).toFixed(2)} s (${rawRows} rows), the lines into the product's tables ${(floorTimes[r]! / 1000).toFixed(2)} s`,
     );
   }
   await db()`DROP TABLE bench_raw_lines`;
@@ -504,6 +552,11 @@ async function p2(countyCodes: number[], tokens: Map<number, string>): Promise<M
     product,
     raw,
     ratio,
+    floor: {
+      what: "the period's lines and exclusions, as the product wrote them, INSERT … SELECTed (ON CONFLICT as the product) into empty copies of their tables (indexes and checks; no foreign keys, RLS or triggers)",
+      value: stats(floorTimes),
+      ratio: ratioOf(stats(floorTimes), raw),
+    },
     target: '≤ 2×',
     met: ratio <= 2,
     detail: {
@@ -513,6 +566,31 @@ async function p2(countyCodes: number[], tokens: Map<number, string>): Promise<M
     },
   });
   return batchesOfFirst;
+}
+
+/**
+ * P2's floor: the period's lines and exclusions, as the product wrote them, INSERT … SELECTed into
+ * empty copies of their tables — the same columns, indexes and checks, no foreign keys, RLS or
+ * triggers — timed; the copies are dropped.
+ */
+async function insertIntoClones(period: string, lines: number): Promise<number> {
+  await db()`CREATE TABLE bench_floor_lines (LIKE payment_lines INCLUDING ALL)`;
+  await db()`CREATE TABLE bench_floor_exclusions (LIKE payment_exclusions INCLUDING ALL)`;
+  await db()`CHECKPOINT`;
+  const { ms, value } = await timed(async () => {
+    const inserted = await db()`
+      INSERT INTO bench_floor_lines SELECT * FROM payment_lines WHERE period = ${period}
+      ORDER BY division_code, batch_id, line_no
+      ON CONFLICT (id_hash, period) WHERE outcome <> 'failed' DO NOTHING`;
+    await db()`
+      INSERT INTO bench_floor_exclusions SELECT e.* FROM payment_exclusions e
+      JOIN payment_batches b ON b.division_code = e.division_code AND b.id = e.batch_id
+      WHERE b.period = ${period}`;
+    return inserted.count;
+  });
+  await db()`DROP TABLE bench_floor_lines, bench_floor_exclusions`;
+  if (value !== lines) throw new Error(`P2 floor: ${value} lines copied, expected ${lines}`);
+  return ms;
 }
 
 async function approveAll(
@@ -586,6 +664,8 @@ async function p3(batches: Map<number, string>, tokens: Map<number, string>) {
   const [lines] = await db()<
     { n: number }[]
   >`SELECT count(*)::int AS n FROM payment_lines WHERE period = ${PERIOD}`;
+  const floorTimes: number[] = [];
+  for (let r = 0; r < repeat; r += 1) floorTimes.push(await openAccounts(lines?.n ?? 0));
   const product = stats(productTimes);
   const raw = stats(rawTimes);
   const ratio = ratioOf(product, raw);
@@ -597,10 +677,39 @@ async function p3(batches: Map<number, string>, tokens: Map<number, string>) {
     product,
     raw,
     ratio,
+    floor: {
+      what: "opening the lines' accounts alone with the product's sealer on every core (half in its worker threads, half on the main thread at once); nothing read or written",
+      value: stats(floorTimes),
+      ratio: ratioOf(stats(floorTimes), raw),
+    },
     target: '≤ 2×',
     met: ratio <= 2,
     detail: { lines: lines?.n, product_bytes: productBytes, raw_bytes: rawBytes },
   });
+}
+
+/**
+ * P3's floor: opening the exported lines' accounts (read untimed) with the product's sealer, every
+ * core at once — half in its worker threads (in pages of 2,000, as the export sends them), half on
+ * this thread meanwhile — and nothing else: no reading, checking, formatting or writing.
+ */
+async function openAccounts(expected: number): Promise<number> {
+  const sealed = (
+    await db()<{ s: Buffer }[]>`SELECT bank_account_sealed AS s FROM payment_lines WHERE period = ${PERIOD}`
+  ).map((r) => r.s);
+  if (sealed.length !== expected)
+    throw new Error(`P3 floor: ${sealed.length} accounts, expected ${expected}`);
+  const sealer = createSealer(parseDataKey(env.HOUFU_DATA_KEY as string));
+  await sealer.openMany(sealed.slice(0, OPEN_IN_WORKERS)); // starts the worker threads, untimed
+  const half = sealed.length >> 1;
+  const { ms, value } = await timed(async () => {
+    const pages: Promise<string[]>[] = [];
+    for (let i = half; i < sealed.length; i += 2000) pages.push(sealer.openMany(sealed.slice(i, i + 2000)));
+    const here = sealed.slice(0, half).map((v) => sealer.open(v));
+    return here.length + (await Promise.all(pages)).reduce((n, p) => n + p.length, 0);
+  });
+  if (value !== sealed.length) throw new Error(`P3 floor: opened ${value} of ${sealed.length}`);
+  return ms;
 }
 
 // ─── P4: province summary ───────────────────────────────────────────────────────────────────────
@@ -730,6 +839,7 @@ async function p5(county: number, token: string) {
   const bare = startChild(process.execPath, ['--import', tsxLoader, join(here, 'bare-server.ts')], {
     ...process.env,
     BENCH_DATABASE_URL: benchUrl,
+    BENCH_API_DATABASE_URL: apiDatabaseUrl(benchUrl),
     BENCH_PORT: String(barePort),
     BENCH_COUNTY: String(county),
     BENCH_POOL: env.HOUFU_DB_POOL_MAX ?? '10',
@@ -739,19 +849,23 @@ async function p5(county: number, token: string) {
   const auth = { authorization: `Bearer ${token}` };
   const productPaths = ids.map((id) => `/v1/persons/${id}`);
   const barePaths = ids.map((id) => `/persons/${id}`);
-  // Warm both up (JIT, pools, caches), not measured.
+  const floorPaths = ids.map((id) => `/scoped/persons/${id}`);
+  // Warm them up (JIT, pools, caches), not measured.
   await load(base, productPaths, auth, 1);
   await load(bareBase, barePaths, {}, 1);
+  await load(bareBase, floorPaths, {}, 1);
   const product: Load[] = [];
   const raw: Load[] = [];
+  const floor: Load[] = [];
   for (let r = 0; r < repeat; r += 1) {
     product.push(await load(base, productPaths, auth, loadSeconds));
     raw.push(await load(bareBase, barePaths, {}, loadSeconds));
+    floor.push(await load(bareBase, floorPaths, {}, loadSeconds));
     log(
-      `P5 rep ${r + 1}/${repeat}: product ${product[r]!.rps.toFixed(0)} req/s p99 ${product[r]!.p99} ms; bare ${raw[r]!.rps.toFixed(0)} req/s p99 ${raw[r]!.p99} ms`,
+      `P5 rep ${r + 1}/${repeat}: product ${product[r]!.rps.toFixed(0)} req/s p99 ${product[r]!.p99} ms; bare ${raw[r]!.rps.toFixed(0)} req/s p99 ${raw[r]!.p99} ms; bare in the request transaction ${floor[r]!.rps.toFixed(0)} req/s p99 ${floor[r]!.p99} ms`,
     );
   }
-  for (const l of [...product, ...raw]) {
+  for (const l of [...product, ...raw, ...floor]) {
     if (l.non2xx > 0 || l.errors > 0) throw new Error(`P5: ${l.non2xx} non-2xx answers, ${l.errors} errors`);
   }
   // Where a request's time goes: sequential single-connection latencies, and the frameworks alone.
@@ -767,6 +881,7 @@ async function p5(county: number, token: string) {
   const rawRps = stats(raw.map((l) => l.rps));
   const productP99 = stats(product.map((l) => l.p99));
   const rawP99 = stats(raw.map((l) => l.p99));
+  const floorRps = stats(floor.map((l) => l.rps));
   const ratio = ratioOf(productRps, rawRps);
   results.push({
     id: 'P5',
@@ -776,13 +891,20 @@ async function p5(county: number, token: string) {
     product: productRps,
     raw: rawRps,
     ratio,
+    floor: {
+      what: 'the bare GET in the request transaction as houfu_api under RLS (BEGIN; scope + SELECT; COMMIT)',
+      value: floorRps,
+      ratio: ratioOf(floorRps, rawRps),
+    },
     target: '≥ 0.6×, p99 ≤ 50 ms',
     met: ratio >= 0.6 && productP99.median <= 50,
     detail: {
       product_p99_ms: productP99,
       bare_p99_ms: rawP99,
+      floor_p99_ms: stats(floor.map((l) => l.p99)),
       product_runs: product,
       bare_runs: raw,
+      floor_runs: floor,
       breakdown,
     },
   });
@@ -814,7 +936,7 @@ function markdown(meta: Record<string, unknown>, jsonPath: string): string {
       r.id === 'P5'
         ? `; p99 ${(r.detail.product_p99_ms as Stats).median} ms vs ${(r.detail.bare_p99_ms as Stats).median} ms`
         : '';
-    return `| ${r.id} | ${r.operation} | ${range(r.product)} | ${range(r.raw)} | ${r.ratio}×${extra} | ${r.target} | ${r.met ? 'yes' : '**no**'} |`;
+    return `| ${r.id} | ${r.operation} | ${range(r.product)} | ${range(r.raw)} | ${r.ratio}×${extra} | ${r.floor ? `${fmt(r.floor.value.median, r.unit)}: ${r.floor.ratio}×` : '—'} | ${r.target} | ${r.met ? 'yes' : '**no**'} |`;
   });
   return [
     '',
@@ -822,8 +944,8 @@ function markdown(meta: Record<string, unknown>, jsonPath: string): string {
     '',
     `Commit ${m.git.commit.slice(0, 10)}${m.git.dirty ? ' (with uncommitted changes)' : ''}; ${m.machine.cpus} × ${m.machine.cpu_model}, ${m.machine.memory_gb} GB, Node ${m.machine.node}, ${m.machine.postgres}; ${m.repeat} repetition${m.repeat === 1 ? '' : 's'}, median (min–max). Raw figures: ${link}.`,
     '',
-    '| id | operation | product | baseline | ratio | target | met? |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| id | operation | product | baseline | ratio | design floor | target | met? |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ].join('\n');
