@@ -1086,7 +1086,7 @@ async function main() {
   meta.duration_s = round((performance.now() - started) / 1000, 1);
   const jsonPath =
     args.out !== undefined
-      ? resolve(args.out)
+      ? resolve(process.env.INIT_CWD ?? process.cwd(), args.out) // npm runs the script in infra/bench
       : record
         ? join(root, 'docs', 'bench-results', `${now.toISOString().slice(0, 10)}-${args.size}.json`)
         : join(tmpdir(), `houfu-bench-${smoke ? 'smoke' : args.size}-${now.getTime()}.json`);
