@@ -14,7 +14,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { TextDecoder } from 'node:util';
-import { rowsOf, withDivision } from '@houfu/db';
+import { rowsOf, type Tx, withDivision } from '@houfu/db';
 import { usingPostgres } from '@houfu/db/testing';
 import {
   entitlement,
@@ -2371,6 +2371,52 @@ describe('immutability after approval', () => {
     }
     // A change that keeps the key is not refused by these triggers.
     await t.admin.orm.execute(sql`UPDATE persons SET name = name WHERE ${person}`);
+  });
+
+  it('a batch’s paid and failed totals follow its lines, whatever the statement (0011)', async () => {
+    /** Per batch of the county: the totals kept on the batch and the same counted from its lines. */
+    const totals = async (tx: Tx, county: number) =>
+      rowsOf<{ id: string; kept: string; counted: string }>(
+        await tx.execute(sql`
+          SELECT b.id::text AS id,
+                 concat_ws('/', b.paid_count, b.paid_fen, b.failed_count, b.failed_fen) AS kept,
+                 (SELECT concat_ws('/', count(*) FILTER (WHERE l.outcome = 'paid'),
+                                   coalesce(sum(l.amount_fen) FILTER (WHERE l.outcome = 'paid'), 0),
+                                   count(*) FILTER (WHERE l.outcome = 'failed'),
+                                   coalesce(sum(l.amount_fen) FILTER (WHERE l.outcome = 'failed'), 0))
+                    FROM payment_lines l WHERE l.division_code = b.division_code AND l.batch_id = b.id) AS counted
+          FROM payment_batches b WHERE b.division_code = ${county} ORDER BY b.id`),
+      );
+    const agree = (rows: { kept: string; counted: string }[]) =>
+      expect(rows.map((r) => r.kept)).toEqual(rows.map((r) => r.counted));
+    // After the flows above (computations, bank returns, write-offs, reissues, recomputations).
+    for (const county of [ENT, FLOW]) agree(await withDivision(t.db, county, (tx) => totals(tx, county)));
+    const h1 = (rows: { id: string; kept: string }[]) => rows.find((r) => r.id === ent.h1)?.kept;
+    expect(h1(await withDivision(t.db, ENT, (tx) => totals(tx, ENT)))).toBe('9/261000/1/21000');
+
+    const rollback = new Error('rollback');
+    const ofH1 = sql`division_code = ${ENT} AND batch_id = ${ent.h1}::uuid`;
+    await expect(
+      withDivision(t.db, ENT, async (tx) => {
+        // One statement turns every paid line failed and the failed one paid.
+        await tx.execute(sql`UPDATE payment_lines
+          SET outcome = CASE outcome WHEN 'paid' THEN 'failed' ELSE 'paid' END WHERE ${ofH1}`);
+        expect(h1(await totals(tx, ENT))).toBe('1/21000/9/261000');
+        // Lines written with an outcome count in (the API writes them pending).
+        await tx.execute(sql`
+          INSERT INTO payment_lines (division_code, batch_id, line_no, reference, period, person_id, id_hash, id_masked,
+                                     name, village_code, bank_name, bank_account_sealed, bank_account_masked,
+                                     amount_fen, outcome)
+          SELECT division_code, batch_id, line_no + 1000000, reference || '-copy', '1999-H1', person_id, id_hash,
+                 id_masked, name, village_code, bank_name, bank_account_sealed, bank_account_masked, amount_fen, 'paid'
+          FROM payment_lines WHERE ${ofH1} AND line_no <= 2`);
+        const rows = await totals(tx, ENT);
+        agree(rows);
+        expect(h1(rows)).not.toBe('1/21000/9/261000');
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    expect(h1(await withDivision(t.db, ENT, (tx) => totals(tx, ENT)))).toBe('9/261000/1/21000');
   });
 });
 

@@ -1040,30 +1040,24 @@ export interface SubsidySummaryRow {
 /**
  * Payment lines of approved (and later) batches per unit and period: lines, fen due, paid, failed,
  * pending, and project funds (the non-cash share of lines plus removed persons' and project-mode
- * villages' amounts from the exclusions). One aggregate over the range's lines and exclusions.
+ * villages' amounts from the exclusions).
+ *
+ * By province, city or county: one aggregate over the range's batches, whose totals say all of it —
+ * `line_count`/`total_fen`/`project_fen` from the computation, paid and failed kept by triggers on the
+ * lines (0011_batch_outcome_totals.sql); an approved batch always has lines. By village: one aggregate
+ * over the range's lines and exclusions (a batch does not know its villages).
  */
 export async function subsidySummary(
   tx: Tx,
   f: { range: DivisionRange; groupBy: SubsidySummaryLevel; period?: string | undefined },
 ): Promise<SubsidySummaryRow[]> {
-  const village = f.groupBy === 'village';
-  const lineKey = village
-    ? sql.raw('l.village_code')
-    : groupKey(f.groupBy as RegistryGroupLevel, sql.raw('l.division_code'));
-  const exclKey = village
-    ? sql.raw('x.village_code')
-    : groupKey(f.groupBy as RegistryGroupLevel, sql.raw('x.division_code'));
-  const units = village
-    ? sql`SELECT code, name FROM localities
-          WHERE level = 'village' AND division_code BETWEEN ${f.range.lo} AND ${f.range.hi}`
-    : divisionUnits(f.groupBy as RegistryGroupLevel, f.range);
   const live = sql`b.status IN ('approved', 'exported', 'reconciling', 'closed')`;
   const period = f.period === undefined ? sql`` : sql`AND b.period = ${f.period}`;
-  const rows = rowsOf<Record<string, unknown>>(
-    await tx.execute(sql`
+  const totals =
+    f.groupBy === 'village'
+      ? sql`
       WITH l AS (
-        SELECT ${lineKey} AS code, l.period, count(*)::int AS lines,
-               sum(l.amount_fen) AS due_fen,
+        SELECT l.village_code AS code, l.period, count(*)::int AS lines, sum(l.amount_fen) AS due_fen,
                count(*) FILTER (WHERE l.outcome = 'paid')::int AS paid,
                coalesce(sum(l.amount_fen) FILTER (WHERE l.outcome = 'paid'), 0) AS paid_fen,
                count(*) FILTER (WHERE l.outcome = 'failed')::int AS failed,
@@ -1075,12 +1069,30 @@ export async function subsidySummary(
         WHERE l.division_code BETWEEN ${f.range.lo} AND ${f.range.hi}
         GROUP BY 1, 2
       ), x AS (
-        SELECT ${exclKey} AS code, b.period, sum(x.project_fen) AS project_fen
+        SELECT x.village_code AS code, b.period, sum(x.project_fen) AS project_fen
         FROM payment_exclusions x
         JOIN payment_batches b ON b.division_code = x.division_code AND b.id = x.batch_id AND ${live} ${period}
         WHERE x.division_code BETWEEN ${f.range.lo} AND ${f.range.hi} AND x.project_fen > 0
         GROUP BY 1, 2
-      ), units AS (${units})
+      ), units AS (
+        SELECT code, name FROM localities
+        WHERE level = 'village' AND division_code BETWEEN ${f.range.lo} AND ${f.range.hi}
+      )`
+      : sql`
+      WITH l AS (
+        SELECT ${groupKey(f.groupBy, sql.raw('b.division_code'))} AS code, b.period, sum(b.line_count)::int AS lines,
+               sum(b.total_fen) AS due_fen, sum(b.paid_count)::int AS paid, sum(b.paid_fen) AS paid_fen,
+               sum(b.failed_count)::int AS failed, sum(b.failed_fen) AS failed_fen,
+               sum(b.line_count - b.paid_count - b.failed_count)::int AS pending, sum(b.project_fen) AS project_fen
+        FROM payment_batches b
+        WHERE b.division_code BETWEEN ${f.range.lo} AND ${f.range.hi} AND ${live} ${period}
+        GROUP BY 1, 2
+      ), x AS (
+        SELECT NULL::bigint AS code, NULL::text AS period, NULL::bigint AS project_fen WHERE false
+      ), units AS (${divisionUnits(f.groupBy, f.range)})`;
+  const rows = rowsOf<Record<string, unknown>>(
+    await tx.execute(sql`
+      ${totals}
       SELECT coalesce(l.code, x.code) AS code, u.name, coalesce(l.period, x.period) AS period,
              coalesce(l.lines, 0) AS lines, coalesce(l.due_fen, 0)::text AS due_fen, coalesce(l.paid, 0) AS paid,
              coalesce(l.paid_fen, 0)::text AS paid_fen, coalesce(l.failed, 0) AS failed,
