@@ -56,6 +56,12 @@ export interface TestAppOptions {
   now?: () => Date;
   /** Job runner settings (lease, attempts). */
   jobs?: Omit<JobRunnerOptions, 'db' | 'logger' | 'handlers'>;
+  /**
+   * An embedded PGlite database of the app's own even when DATABASE_URL is set: for a test that stores
+   * what no other test file may read on the shared PostgreSQL database (a name carrying personal
+   * numbers shows up in the audit events every national role lists).
+   */
+  embeddedDatabase?: boolean;
 }
 
 /**
@@ -123,7 +129,7 @@ function piiWatch() {
 const TEST_DATA_KEY = createHash('sha256').update('houfu test data key').digest();
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase({ embedded: options.embeddedDatabase ?? false });
   const keys = await ephemeralKeyStore();
   const config = { ...configSchema.parse({}), ...options.config };
   // One data key for every test app: test files share one PostgreSQL database, and a batch or a

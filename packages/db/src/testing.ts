@@ -68,8 +68,13 @@ export function preparePostgres(url = process.env.DATABASE_URL ?? ''): Promise<v
   return postgresReady;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const url = process.env.DATABASE_URL;
+/**
+ * A test database: on the shared PostgreSQL of DATABASE_URL when set, else a fresh embedded PGlite.
+ * `embedded` asks for PGlite whatever DATABASE_URL says, for a test whose data must not reach the
+ * other test files through the shared database.
+ */
+export async function createTestDatabase(options: { embedded?: boolean } = {}): Promise<TestDatabase> {
+  const url = options.embedded ? undefined : process.env.DATABASE_URL;
   if (url) {
     await preparePostgres(url);
     const db = await createDatabase({ url: apiDatabaseUrl(url), max: 4 });
